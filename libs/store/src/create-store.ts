@@ -1,0 +1,24 @@
+import type { Logger } from '@playledger/common';
+import type { Store } from './types.ts';
+
+export interface StoreOptions {
+  kind: 'postgres' | 'mssql';
+  url: string;
+  logger: Logger;
+  /** pool size per process */
+  poolSize?: number;
+}
+
+/** Builds the adapter for `kind`. Nothing connects until the first query (or migrate/ping). */
+export async function createStore(options: StoreOptions): Promise<Store> {
+  switch (options.kind) {
+    case 'postgres': {
+      const { PostgresStore } = await import('./postgres/postgres-store.ts');
+      return new PostgresStore(options);
+    }
+    case 'mssql': {
+      const { MssqlStore } = await import('./mssql/mssql-store.ts');
+      return new MssqlStore(options);
+    }
+  }
+}

@@ -6,3 +6,5 @@ export * from './redis.ts';
 export * from './queues.ts';
 export * from './schedule.ts';
 export * from './shutdown.ts';
+export * from './metrics.ts';
+export * from './ops.ts';

@@ -14,8 +14,8 @@ export interface OpsRoutesOptions {
 }
 
 export function registerOpsRoutes(app: FastifyInstance, { registry, checks, beforeScrape }: OpsRoutesOptions): void {
-  app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/healthz', () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
     const results: Record<string, string> = {};
     let ready = true;
     await Promise.all(
@@ -31,7 +31,7 @@ export function registerOpsRoutes(app: FastifyInstance, { registry, checks, befo
     );
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: results });
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', async (_request, reply) => {
     if (beforeScrape) await beforeScrape().catch(() => undefined);
     return reply.type(registry.contentType).send(await registry.metrics());
   });

@@ -36,20 +36,20 @@ export function loadConfig<S extends TObject>(schema: S, env: Env = process.env)
   const value = Value.Convert(schema, Value.Default(schema, raw));
   if (Value.Check(schema, value)) return value;
 
-  const problems = new Map<string, string>();
-  for (const error of Value.Errors(schema, value)) {
-    if (error.keyword === 'required') {
-      const missing = (error.params as { requiredProperties?: string[] }).requiredProperties ?? [];
-      for (const key of missing) {
-        problems.set(key, `${key} is missing: expects ${expectation(schema.properties[key])}`);
-      }
-      continue;
+  // Each variable is checked on its own, so that one message names every bad variable.
+  const problems: string[] = [];
+  const required = new Set(schema.required ?? []);
+  const converted = value as Record<string, unknown>;
+  for (const [key, property] of Object.entries(schema.properties)) {
+    const v = converted[key];
+    if (v === undefined) {
+      if (required.has(key)) problems.push(`${key} is missing: expects ${expectation(property)}`);
+    } else if (!Value.Check(property, v)) {
+      problems.push(`${key} is invalid: expects ${expectation(property)}`);
     }
-    const key = error.instancePath.split('/')[1];
-    if (!key || problems.has(key)) continue;
-    problems.set(key, `${key} is invalid: expects ${expectation(schema.properties[key])}`);
   }
-  throw new ConfigError([...problems.values()].sort());
+  if (problems.length === 0) problems.push('the configuration does not match its schema');
+  throw new ConfigError(problems.sort());
 }
 
 /** Building blocks that services compose into their own config schema. */

@@ -8,3 +8,4 @@ export * from './schedule.ts';
 export * from './shutdown.ts';
 export * from './metrics.ts';
 export * from './ops.ts';
+export * from './secret-box.ts';

@@ -23,7 +23,7 @@ export function decodeCursor(cursor: string, arity: number): (string | number)[]
   if (!Array.isArray(parsed) || parsed.length !== arity + 1 || parsed[0] !== VERSION) throw invalid();
   const key: unknown[] = parsed.slice(1);
   if (!key.every((k) => typeof k === 'string' || typeof k === 'number')) throw invalid();
-  return key as (string | number)[];
+  return key;
 }
 
 /** A cursor of (instant, text id): the usual shape. */

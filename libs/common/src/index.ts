@@ -9,3 +9,4 @@ export * from './shutdown.ts';
 export * from './metrics.ts';
 export * from './ops.ts';
 export * from './secret-box.ts';
+export * from './token-api.ts';

@@ -1,0 +1,20 @@
+// The Redis keys auth owns, all under QUEUE_PREFIX (so one prefix holds everything, also in a Redis Cluster hash tag).
+import { createHash } from 'node:crypto';
+
+export interface AuthKeys {
+  /** a pending login, by the hash of its state (a dump shows no usable state) */
+  loginState(state: string): string;
+  /** the user's cached access token (encrypted) */
+  token(userId: string): string;
+  /** held by the one process refreshing the user's token */
+  refreshLock(userId: string): string;
+}
+
+export function authKeys(prefix: string): AuthKeys {
+  const id = (userId: string) => encodeURIComponent(userId);
+  return {
+    loginState: (state) => `${prefix}:auth:state:${createHash('sha256').update(state).digest('base64url')}`,
+    token: (userId) => `${prefix}:auth:token:${id(userId)}`,
+    refreshLock: (userId) => `${prefix}:auth:lock:${id(userId)}`,
+  };
+}

@@ -1,0 +1,108 @@
+// The auth process: reads config, creates its dependencies, serves, and shuts down on SIGTERM/SIGINT.
+import { Queue } from 'bullmq';
+import {
+  ConfigError,
+  QueueNames,
+  createLogger,
+  createMetrics,
+  createRedis,
+  createSecretBox,
+  installShutdown,
+  redactString,
+  registerSecret,
+} from '@playledger/common';
+import { createStore } from '@playledger/store';
+import { buildApp } from './app.ts';
+import { systemClock } from './clock.ts';
+import { loadAuthConfig, publicUrls, type AuthConfig } from './config.ts';
+import { createAuthCore } from './core.ts';
+import { registerHeadlessUser } from './headless.ts';
+import { createSpotifyAccounts } from './spotify-adapter.ts';
+
+function readConfig(): AuthConfig {
+  try {
+    return loadAuthConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`auth: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  for (const secret of [config.SPOTIFY_CLIENT_SECRET, config.AUTH_SERVICE_SECRET, config.SPOTIFY_REFRESH_TOKEN]) {
+    registerSecret(secret);
+  }
+  for (const entry of config.TOKEN_ENCRYPTION_KEYS.split(',')) registerSecret(entry.split(':')[1]);
+  const logger = createLogger({ name: 'auth', level: config.LOG_LEVEL });
+  const box = createSecretBox(config.TOKEN_ENCRYPTION_KEYS);
+  const redis = createRedis(config.REDIS_URL, 'producer', 'auth');
+  const queueConnection = createRedis(config.REDIS_URL, 'producer', 'auth-queue');
+  const extractions = new Queue(QueueNames.extractions, { connection: queueConnection, prefix: config.QUEUE_PREFIX });
+  const store = await createStore({ kind: config.STORE_KIND, url: config.DATABASE_URL, logger });
+  const metrics = createMetrics('auth');
+  const spotify = createSpotifyAccounts(config, logger, metrics);
+
+  // PORT=0 picks the port at listen time; until then the configured one stands in
+  const known: { urls?: { redirectUri: string; publicBase: string } } = {};
+  const deps = {
+    logger,
+    redis,
+    store,
+    spotify,
+    box,
+    extractions,
+    metrics,
+    clock: systemClock,
+    queuePrefix: config.QUEUE_PREFIX,
+    loginStateTtlMs: config.LOGIN_STATE_TTL_MS,
+    extractionIntervalMs: config.EXTRACTION_INTERVAL_MS,
+    spotifyTimeoutMs: config.SPOTIFY_TIMEOUT_MS,
+  };
+  const core = createAuthCore(deps);
+  const app = buildApp({
+    ...deps,
+    core,
+    accountsUrl: config.SPOTIFY_ACCOUNTS_URL,
+    clientId: config.SPOTIFY_CLIENT_ID,
+    serviceSecret: config.AUTH_SERVICE_SECRET,
+    urls: () => known.urls ?? publicUrls(config, config.PORT),
+  });
+
+  installShutdown(
+    logger,
+    [
+      { name: 'http', close: () => app.close() },
+      { name: 'extractions queue', close: () => extractions.close() },
+      { name: 'store', close: () => store.close() },
+      { name: 'redis', close: () => redis.quit() },
+      { name: 'queue redis', close: () => queueConnection.quit() },
+    ],
+    config.SHUTDOWN_TIMEOUT_MS,
+  );
+
+  await store.migrate();
+  await app.listen({ port: config.PORT, host: config.HOST });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
+  const urls = publicUrls(config, port);
+  known.urls = urls;
+
+  if (config.SPOTIFY_REFRESH_TOKEN) {
+    await registerHeadlessUser(core.registration, {
+      refreshToken: config.SPOTIFY_REFRESH_TOKEN,
+      clock: systemClock,
+      logger,
+    });
+  }
+  logger.info({ port, redirectUri: urls.redirectUri, loginUrl: `${urls.publicBase}/login` }, 'ready');
+}
+
+main().catch((error: unknown) => {
+  const what = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+  process.stderr.write(`auth: start-up failed: ${redactString(what)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,94 @@
+// GET /login sends the browser to Spotify with a state and a PKCE challenge; GET /callback completes the login.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import Type, { type Static } from 'typebox';
+import { errorKind, registerSecret, type Logger } from '@playledger/common';
+import type { AuthCore } from '../core.ts';
+import { pages, type Page } from '../pages.ts';
+import { registerLogin } from '../registration.ts';
+import { SCOPES } from '../spotify-port.ts';
+import type { Clock } from '../clock.ts';
+
+export interface LoginRouteOptions {
+  core: AuthCore;
+  accountsUrl: string;
+  clientId: string;
+  urls: () => { redirectUri: string; publicBase: string };
+  clock: Clock;
+  logger: Logger;
+}
+
+const CallbackQuery = Type.Object({
+  code: Type.Optional(Type.String({ maxLength: 2048 })),
+  state: Type.Optional(Type.String({ maxLength: 512 })),
+  error: Type.Optional(Type.String({ maxLength: 512 })),
+  error_description: Type.Optional(Type.String({ maxLength: 2048 })),
+});
+
+function send(reply: FastifyReply, page: Page): FastifyReply {
+  return reply
+    .code(page.status)
+    .header('cache-control', 'no-store')
+    .header('referrer-policy', 'no-referrer')
+    .type('text/html; charset=utf-8')
+    .send(page.html);
+}
+
+export function registerLoginRoutes(app: FastifyInstance, o: LoginRouteOptions): void {
+  const loginUrl = () => `${o.urls().publicBase}/login`;
+
+  app.get('/login', async (_request, reply) => {
+    const { state, codeChallenge } = await o.core.states.issue();
+    const url = new URL('/authorize', o.accountsUrl);
+    url.search = new URLSearchParams({
+      client_id: o.clientId,
+      response_type: 'code',
+      redirect_uri: o.urls().redirectUri,
+      scope: SCOPES.join(' '),
+      state,
+      code_challenge_method: 'S256',
+      code_challenge: codeChallenge,
+    }).toString();
+    return reply.header('cache-control', 'no-store').redirect(url.toString(), 302);
+  });
+
+  app.get<{ Querystring: Static<typeof CallbackQuery> }>(
+    '/callback',
+    { schema: { querystring: CallbackQuery } },
+    async (request, reply) => {
+      const { code, state, error } = request.query;
+      registerSecret(code);
+      if (!state) return send(reply, pages.stateMissing(loginUrl()));
+      const pending = await o.core.states.consume(state);
+      if (!pending) {
+        o.logger.info('login callback with an unknown, expired or used state: refused');
+        return send(reply, pages.stateInvalid(loginUrl()));
+      }
+      if (error !== undefined) {
+        o.logger.info({ spotifyError: error }, 'login not completed: Spotify reported an error');
+        return send(reply, error === 'access_denied' ? pages.denied(loginUrl()) : pages.spotifyError(loginUrl(), error));
+      }
+      if (!code) return send(reply, pages.codeRejected(loginUrl()));
+      try {
+        const grant = await o.core.registration.spotify.exchangeCode({
+          code,
+          redirectUri: o.urls().redirectUri,
+          codeVerifier: pending.codeVerifier,
+        });
+        if (grant.refreshToken === null) throw new Error('Spotify returned no refresh token for an authorization code');
+        const user = await registerLogin(o.core.registration, { ...grant, refreshToken: grant.refreshToken }, o.clock.now());
+        return send(reply, pages.success(user.displayName, user.status === 'paused'));
+      } catch (err) {
+        const kind = errorKind(err);
+        o.logger.warn({ err, kind }, 'login not completed');
+        switch (kind) {
+          case 'reauth-required':
+          case 'permanent':
+            return send(reply, pages.codeRejected(loginUrl()));
+          case 'rate-limited':
+          case 'transient':
+            return send(reply, pages.unavailable(loginUrl()));
+        }
+      }
+    },
+  );
+}

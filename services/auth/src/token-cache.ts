@@ -1,0 +1,57 @@
+// Access tokens shared by every replica: encrypted in Redis under QUEUE_PREFIX, kept until shortly before they expire.
+import type { Redis } from 'ioredis';
+import { registerSecret, type SealedValue, type SecretBox } from '@playledger/common';
+import type { AuthKeys } from './keys.ts';
+import type { Clock } from './clock.ts';
+
+/** A cached token is handed out only while it has at least this long to live. */
+export const EXPIRY_MARGIN_MS = 5 * 60_000;
+
+export interface CachedToken {
+  accessToken: string;
+  expiresAt: Date;
+}
+
+interface StoredToken extends SealedValue {
+  expiresAt: string;
+}
+
+export class TokenCache {
+  readonly #redis: Redis;
+  readonly #keys: AuthKeys;
+  readonly #box: SecretBox;
+  readonly #clock: Clock;
+
+  constructor(deps: { redis: Redis; keys: AuthKeys; box: SecretBox; clock: Clock }) {
+    this.#redis = deps.redis;
+    this.#keys = deps.keys;
+    this.#box = deps.box;
+    this.#clock = deps.clock;
+  }
+
+  async get(userId: string): Promise<CachedToken | null> {
+    const raw = await this.#redis.get(this.#keys.token(userId));
+    if (raw === null) return null;
+    const stored = JSON.parse(raw) as StoredToken;
+    const expiresAt = new Date(stored.expiresAt);
+    if (expiresAt.getTime() - this.#clock.now().getTime() < EXPIRY_MARGIN_MS) return null;
+    const accessToken = this.#box.open(stored, context(userId));
+    registerSecret(accessToken);
+    return { accessToken, expiresAt };
+  }
+
+  async put(userId: string, token: CachedToken): Promise<void> {
+    const ttl = token.expiresAt.getTime() - this.#clock.now().getTime() - EXPIRY_MARGIN_MS;
+    if (ttl <= 0) return;
+    const stored: StoredToken = { ...this.#box.seal(token.accessToken, context(userId)), expiresAt: token.expiresAt.toISOString() };
+    await this.#redis.set(this.#keys.token(userId), JSON.stringify(stored), 'PX', ttl);
+  }
+
+  async delete(userId: string): Promise<void> {
+    await this.#redis.del(this.#keys.token(userId));
+  }
+}
+
+function context(userId: string): string {
+  return `access:${userId}`;
+}

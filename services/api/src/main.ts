@@ -1,0 +1,65 @@
+// The api process: read config, create the dependencies, build the app, listen, and shut down cleanly.
+import { Queue } from 'bullmq';
+import {
+  ALL_QUEUES,
+  ConfigError,
+  createLogger,
+  createMetrics,
+  createRedis,
+  defaultJobOptions,
+  installShutdown,
+  registerSecret,
+  type QueueName,
+} from '@playledger/common';
+import { createStore } from '@playledger/store';
+import { buildApp } from './app.ts';
+import { loadApiConfig, type ApiConfig } from './config.ts';
+
+async function main(): Promise<void> {
+  let config: ApiConfig;
+  try {
+    config = loadApiConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  registerSecret(config.API_TOKEN);
+  const logger = createLogger({ name: 'api', level: config.LOG_LEVEL });
+
+  const redis = createRedis(config.REDIS_URL, 'producer', 'api');
+  const queueConnection = createRedis(config.REDIS_URL, 'producer', 'api-queues');
+  const queues = Object.fromEntries(
+    ALL_QUEUES.map((name) => [
+      name,
+      new Queue(name, { connection: queueConnection, prefix: config.QUEUE_PREFIX, defaultJobOptions }),
+    ]),
+  ) as Record<QueueName, Queue>;
+  const store = await createStore({ kind: config.STORE_KIND, url: config.DATABASE_URL, logger });
+  const metrics = createMetrics('api');
+
+  const app = await buildApp({ config, store, redis, queues, metrics, logger });
+
+  installShutdown(
+    logger,
+    [
+      { name: 'http', close: () => app.close() },
+      { name: 'queues', close: () => Promise.all(Object.values(queues).map((q) => q.close())) },
+      { name: 'store', close: () => store.close() },
+      { name: 'redis', close: () => Promise.all([redis.quit(), queueConnection.quit()]) },
+    ],
+    config.SHUTDOWN_TIMEOUT_MS,
+  );
+
+  await store.migrate();
+  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  const port = app.server.address();
+  logger.info({ port: typeof port === 'object' && port ? port.port : config.PORT, address }, 'ready');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`api failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -85,7 +85,11 @@ export interface SpotifyClient {
   /** Follows a page's `next` (re-based on apiUrl: the token is never sent anywhere else). */
   followNext(accessToken: string, next: string): Promise<RecentlyPlayedPage>;
   /** The first page, then each `next` until it is null, an empty page comes, or maxPages were read. */
-  pages(accessToken: string, query?: RecentlyPlayedQuery, o?: { maxPages?: number }): AsyncGenerator<RecentlyPlayedPage>;
+  pages(
+    accessToken: string,
+    query?: RecentlyPlayedQuery,
+    o?: { maxPages?: number },
+  ): AsyncGenerator<RecentlyPlayedPage>;
 }
 
 const RECENTLY_PLAYED_PATH = '/v1/me/player/recently-played';
@@ -110,7 +114,11 @@ export function createSpotifyClient(options: SpotifyClientOptions): SpotifyClien
     const sentAt = now();
     const response = await exchange(t, 'token', new URL('/api/token', accountsUrl).toString(), {
       method: 'POST',
-      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      headers: {
+        authorization: basic,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      },
       body: new URLSearchParams(form).toString(),
     });
     const body = parseJson(response.text);
@@ -118,7 +126,10 @@ export function createSpotifyClient(options: SpotifyClientOptions): SpotifyClien
       if (body === undefined) {
         count(t, 'token', String(response.status));
         // Never a sample here: the accounts service's body may hold tokens.
-        logger.warn({ endpoint: 'token', status: response.status }, 'Spotify accounts answered a body that is not JSON');
+        logger.warn(
+          { endpoint: 'token', status: response.status },
+          'Spotify accounts answered a body that is not JSON',
+        );
         throw new TransientError(`Spotify token: ${response.status} with a body that is not JSON`);
       }
       if (!checkers.token.check(body)) {
@@ -276,7 +287,10 @@ export function createSpotifyClient(options: SpotifyClientOptions): SpotifyClien
         userId,
       );
       if (!refreshToken) {
-        throw new PermanentError('spotify-token-schema', 'Spotify token: authorization_code answer has no refresh_token');
+        throw new PermanentError(
+          'spotify-token-schema',
+          'Spotify token: authorization_code answer has no refresh_token',
+        );
       }
       return { ...grant, refreshToken };
     },
@@ -295,11 +309,11 @@ export function createSpotifyClient(options: SpotifyClientOptions): SpotifyClien
       return { key: profile.account_id ?? profile.id, profile };
     },
 
-    getRecentlyPlayed(accessToken, query = {}) {
+    async getRecentlyPlayed(accessToken, query = {}) {
       return apiGet('recently-played', recentlyPlayedUrl(query), accessToken, checkers.recentlyPlayed);
     },
 
-    followNext(accessToken, next) {
+    async followNext(accessToken, next) {
       return client.getRecentlyPlayed(accessToken, queryFromNext(next));
     },
 

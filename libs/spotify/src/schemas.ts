@@ -3,12 +3,7 @@
 import Type from 'typebox';
 import Schema from 'typebox/schema';
 import { applyLiveDifferences } from './live-differences.ts';
-import {
-  CursorPagingPlayHistoryObject,
-  ErrorResponse,
-  PrivateUserObject,
-  type SchemaTarget,
-} from './spec-schemas.ts';
+import { CursorPagingPlayHistoryObject, ErrorResponse, PrivateUserObject, type SchemaTarget } from './spec-schemas.ts';
 import type { PrivateUser, RecentlyPlayedPage, WebApiErrorBody } from './types.ts';
 
 /** GET /v1/me/player/recently-played as Spotify really answers it. */

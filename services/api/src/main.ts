@@ -14,6 +14,7 @@ import {
 import { createStore } from '@playledger/store';
 import { buildApp } from './app.ts';
 import { loadApiConfig, type ApiConfig } from './config.ts';
+import { waitForRedis } from './lib/redis-ready.ts';
 
 async function main(): Promise<void> {
   let config: ApiConfig;
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
     config.SHUTDOWN_TIMEOUT_MS,
   );
 
-  await store.migrate();
+  await Promise.all([waitForRedis(redis), waitForRedis(queueConnection), store.migrate()]);
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   const port = app.server.address();
   logger.info({ port: typeof port === 'object' && port ? port.port : config.PORT, address }, 'ready');

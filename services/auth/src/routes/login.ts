@@ -38,6 +38,7 @@ export function registerLoginRoutes(app: FastifyInstance, o: LoginRouteOptions):
 
   app.get('/login', async (_request, reply) => {
     const { state, codeChallenge } = await o.core.states.issue();
+    o.logger.debug('login started: state and PKCE verifier kept for the callback');
     const url = new URL('/authorize', o.accountsUrl);
     url.search = new URLSearchParams({
       client_id: o.clientId,
@@ -63,6 +64,7 @@ export function registerLoginRoutes(app: FastifyInstance, o: LoginRouteOptions):
         o.logger.info('login callback with an unknown, expired or used state: refused');
         return send(reply, pages.stateInvalid(loginUrl()));
       }
+      o.logger.debug('login callback: state accepted');
       if (error !== undefined) {
         o.logger.info({ spotifyError: error }, 'login not completed: Spotify reported an error');
         return send(reply, error === 'access_denied' ? pages.denied(loginUrl()) : pages.spotifyError(loginUrl(), error));

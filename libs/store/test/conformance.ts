@@ -488,9 +488,9 @@ export function describeStoreConformance(adapterName: string, makeStore: () => P
         const result = await store.loadBatch(job);
         expect(result).toEqual({ newPlays: 2, knownPlays: 0, gap: null });
         const stored = await collect(store.streamPlays(userId, {}));
-        expect(stored.map(({ userId: u, extractionId, loadedAt, ...p }) => ({ u, extractionId, p }))).toEqual(
-          plays.map((p) => ({ u: userId, extractionId: id, p })),
-        );
+        expect(
+          stored.map(({ userId: u, extractionId, loadedAt: _loadedAt, ...p }) => ({ u, extractionId, p })),
+        ).toEqual(plays.map((p) => ({ u: userId, extractionId: id, p })));
         expect(stored.every((p) => p.loadedAt instanceof Date)).toBe(true);
         const ex = await store.getExtraction(id);
         expect(ex).toMatchObject({

@@ -54,9 +54,15 @@ export const ExtractionSchema = Type.Object({
 });
 export type ExtractionDto = Static<typeof ExtractionSchema>;
 
-export const StartExtractionsBody = Type.Object(
-  { userId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'one user; all active users if absent' })) },
-  { additionalProperties: false },
+export const StartExtractionsBody = Type.Union(
+  [
+    Type.Object(
+      { userId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'one user; all active users if absent' })) },
+      { additionalProperties: false },
+    ),
+    Type.Null(),
+  ],
+  { description: 'optional: { userId } for one user' },
 );
 
 export const StartExtractionsReply = Type.Object({

@@ -1,3 +1,5 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument --
+   Tests read Spotify-shaped JSON as it comes over the wire; asserting on it is the point. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../src/index.ts';
 import { CLIENT, REDIRECT, api, authorize, basic, control, login, pkcePair, start, token } from './helpers.ts';
@@ -71,8 +73,14 @@ describe('/api/token', () => {
     const wrongSecret = await token(sim, { ...form, code_verifier: verifier }, basic(CLIENT.clientId, 'wrong'));
     expect(wrongSecret.status).toBe(400);
     expect(wrongSecret.body).toEqual({ error: 'invalid_client', error_description: 'Invalid client secret' });
-    expect((await token(sim, { ...form, code_verifier: verifier }, basic('other', 'x'))).body.error).toBe('invalid_client');
-    const mismatch = await token(sim, { ...form, redirect_uri: 'http://localhost:8081/callback', code_verifier: verifier }, basic());
+    expect((await token(sim, { ...form, code_verifier: verifier }, basic('other', 'x'))).body.error).toBe(
+      'invalid_client',
+    );
+    const mismatch = await token(
+      sim,
+      { ...form, redirect_uri: 'http://localhost:8081/callback', code_verifier: verifier },
+      basic(),
+    );
     expect(mismatch.body).toEqual({ error: 'invalid_grant', error_description: 'Invalid redirect URI' });
     // none of the refusals used the code up
     expect((await token(sim, { ...form, code_verifier: verifier }, basic())).status).toBe(200);
@@ -130,7 +138,11 @@ describe('/api/token', () => {
     await control(sim, 'PATCH', `/users/${session.userId}`, { rotateRefreshTokens: 'keep-old' });
     const kept = await token(sim, { grant_type: 'refresh_token', refresh_token: rotated.body.refresh_token }, basic());
     expect(kept.body.refresh_token).not.toBe(rotated.body.refresh_token);
-    const stillValid = await token(sim, { grant_type: 'refresh_token', refresh_token: rotated.body.refresh_token }, basic());
+    const stillValid = await token(
+      sim,
+      { grant_type: 'refresh_token', refresh_token: rotated.body.refresh_token },
+      basic(),
+    );
     expect(stillValid.status).toBe(200);
     await control(sim, 'PATCH', `/users/${session.userId}`, { rotateRefreshTokens: 'off' });
   });
@@ -146,7 +158,9 @@ describe('/api/token', () => {
     expect(expired.body).toEqual({ error: 'invalid_grant', error_description: 'Refresh token expired' });
     // a new authorization starts a new lifetime
     const b = await login(sim, a.userId);
-    expect((await token(sim, { grant_type: 'refresh_token', refresh_token: b.refreshToken }, basic())).status).toBe(200);
+    expect((await token(sim, { grant_type: 'refresh_token', refresh_token: b.refreshToken }, basic())).status).toBe(
+      200,
+    );
     await control(sim, 'POST', `/users/${a.userId}/revoke`);
     const revoked = await token(sim, { grant_type: 'refresh_token', refresh_token: b.refreshToken }, basic());
     expect(revoked.body).toEqual({ error: 'invalid_grant', error_description: 'Refresh token revoked' });

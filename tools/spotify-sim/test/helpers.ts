@@ -1,3 +1,5 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-explicit-any --
+   Tests read Spotify-shaped JSON as it comes over the wire; asserting on it is the point. */
 // Test helpers: start a simulator, run the authorization-code flow with PKCE over HTTP, call the Web API.
 import { createHash, randomBytes } from 'node:crypto';
 import { DEFAULT_APP, startSimulator, type Simulator, type SimulatorOptions } from '../src/index.ts';
@@ -58,7 +60,11 @@ export async function token(
 ): Promise<{ status: number; body: any; headers: Headers }> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   if (authorization !== undefined) headers.authorization = authorization;
-  const res = await fetch(`${sim.url}/api/token`, { method: 'POST', headers, body: new URLSearchParams(form).toString() });
+  const res = await fetch(`${sim.url}/api/token`, {
+    method: 'POST',
+    headers,
+    body: new URLSearchParams(form).toString(),
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {

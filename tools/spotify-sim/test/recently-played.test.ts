@@ -1,3 +1,5 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-explicit-any --
+   Tests read Spotify-shaped JSON as it comes over the wire; asserting on it is the point. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../src/index.ts';
 import { HOUR, api, control, login, start } from './helpers.ts';
@@ -92,7 +94,8 @@ describe('paging and cursors', () => {
     let next: string | null = b.next;
     while (next) {
       const page = await api(sim, s.accessToken, next.slice(sim.url.length));
-      for (const item of page.body.items) expect(Date.parse(item.played_at)).toBeLessThan(Number(new URL(next).searchParams.get('before')));
+      for (const item of page.body.items)
+        expect(Date.parse(item.played_at)).toBeLessThan(Number(new URL(next).searchParams.get('before')));
       expect(page.body.href).toBe(next);
       all.push(...page.body.items);
       next = page.body.next;
@@ -104,7 +107,13 @@ describe('paging and cursors', () => {
     const top = await api(sim, s.accessToken, `${RP}?limit=5`);
     const newest = top.body.cursors.after;
     const empty = await api(sim, s.accessToken, `${RP}?after=${newest}&limit=50`);
-    expect(empty.body).toEqual({ items: [], next: null, cursors: null, limit: 50, href: `${sim.url}${RP}?after=${newest}&limit=50` });
+    expect(empty.body).toEqual({
+      items: [],
+      next: null,
+      cursors: null,
+      limit: 50,
+      href: `${sim.url}${RP}?after=${newest}&limit=50`,
+    });
     const secondMs = Date.parse(top.body.items[1].played_at);
     const after = await api(sim, s.accessToken, `${RP}?after=${secondMs}&limit=50`);
     for (const item of after.body.items) expect(Date.parse(item.played_at)).toBeGreaterThan(secondMs);
@@ -130,8 +139,23 @@ describe('paging and cursors', () => {
     const full = await api(sim, s.accessToken, `${RP}?limit=50`);
     const item = (full.body.items as any[]).find((i) => !i.track.is_local);
     expect(Object.keys(item.track)).toEqual([
-      'album', 'artists', 'available_markets', 'disc_number', 'duration_ms', 'explicit', 'external_ids',
-      'external_urls', 'href', 'id', 'is_local', 'name', 'popularity', 'preview_url', 'track_number', 'type', 'uri',
+      'album',
+      'artists',
+      'available_markets',
+      'disc_number',
+      'duration_ms',
+      'explicit',
+      'external_ids',
+      'external_urls',
+      'href',
+      'id',
+      'is_local',
+      'name',
+      'popularity',
+      'preview_url',
+      'track_number',
+      'type',
+      'uri',
     ]);
     const apps = await control(sim, 'GET', '/apps');
     await control(sim, 'PUT', `/apps/${apps[0].clientId}`, { devMode: true });

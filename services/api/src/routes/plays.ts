@@ -24,7 +24,7 @@ export function playRoutes(app: FastifyInstance, deps: ApiDeps): void {
     {
       schema: {
         tags: ['plays'],
-        summary: "a user's plays in a time range, oldest first, with cursor pagination",
+        summary: "a user's plays in a time range, newest first, with cursor pagination",
         params: UserIdParams,
         querystring: ListPlaysQuery,
         response: { 200: PlayPage, ...errors(400, 404) },

@@ -144,7 +144,7 @@ function exchangeCode(
   if (!code || code.used || code.clientId !== client.clientId) {
     return oauthError(reply, 400, 'invalid_grant', 'Invalid authorization code');
   }
-  if (Date.now() >= code.expiresAtMs) return oauthError(reply, 400, 'invalid_grant', 'Authorization code expired');
+  if (state.tokens.codeExpired(code)) return oauthError(reply, 400, 'invalid_grant', 'Authorization code expired');
   if (form.redirect_uri !== code.redirectUri) return oauthError(reply, 400, 'invalid_grant', 'Invalid redirect URI');
   if (code.codeChallenge !== null) {
     if (form.code_verifier === undefined || s256(form.code_verifier) !== code.codeChallenge) {

@@ -70,6 +70,11 @@ export class TokenStore {
     return this.#codes.get(code);
   }
 
+  /** Codes live 10 minutes. */
+  codeExpired(code: AuthCode): boolean {
+    return this.#now() >= code.expiresAtMs;
+  }
+
   createGrant(userId: string, clientId: string, scope: string, pkce: boolean): { grant: Grant; refreshToken: string } {
     const now = this.#now();
     const grant: Grant = {

@@ -2,7 +2,7 @@
 // loader workers started in this process through their factories.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QueueNames, createLogger, createRedis, defaultJobOptions, type LoadJob, type Logger, type RawPageJob } from '@playledger/common';
+import { QueueNames, createLogger, createRedis, defaultJobOptions, type LoadJob, type Logger, type Metrics, type RawPageJob } from '@playledger/common';
 import { createStore, type Store } from '@playledger/store';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.ts';
 import { TEST_REDIS_URL, dropPrefix, uniquePrefix } from '../../../test/support/redis.ts';
@@ -29,11 +29,16 @@ export interface Pipeline {
 }
 
 /** Validator and loader workers in this process on a fresh prefix; `store` may be a wrapper that injects failures. */
-export async function startPipeline(store: Store, label: string): Promise<Pipeline> {
+export async function startPipeline(
+  store: Store,
+  label: string,
+  options: { metrics?: Metrics; logger?: Logger } = {},
+): Promise<Pipeline> {
   const prefix = uniquePrefix(label);
   const connection = createRedis(TEST_REDIS_URL, 'worker', `test-${label}`);
-  const validator = createValidatorWorker({ connection, prefix, logger });
-  const loader = createLoaderWorkers({ connection, prefix, store, logger });
+  const log = options.logger ?? logger;
+  const validator = createValidatorWorker({ connection, prefix, logger: log, metrics: options.metrics });
+  const loader = createLoaderWorkers({ connection, prefix, store, logger: log, metrics: options.metrics });
   const validation = new Queue<RawPageJob>(QueueNames.validation, { connection, prefix, defaultJobOptions });
   const load = new Queue<LoadJob>(QueueNames.load, { connection, prefix, defaultJobOptions });
   await Promise.all([validator.worker.waitUntilReady(), loader.waitUntilReady()]);
@@ -89,4 +94,11 @@ export async function startExtraction(store: Store, id: string, userId: string, 
     newestPlayedAt: null,
   });
   return { extractionId: id, userId, fetchedAt: fetchedAt.toISOString(), items, limit };
+}
+
+/** A logger whose JSON lines the test can read. */
+export function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const destination = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) };
+  return { logger: createLogger({ name: 'loader-test', level: 'info', destination }), lines };
 }

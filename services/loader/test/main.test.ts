@@ -70,6 +70,9 @@ describe('the processes', () => {
       expect(metrics).toContain(`service="${service}"`);
       expect(metrics).toContain('playledger_queue_jobs');
       expect(await stop(running)).toBe(0);
+      const errors = running.lines.filter((l) => l.startsWith('{') && (JSON.parse(l) as { level: number }).level >= 50);
+      expect(errors).toEqual([]);
+      expect(running.lines.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
     });
   }
 

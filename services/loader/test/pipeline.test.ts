@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '@playledger/store';
 import { readPage, trackItem } from '../../validator/test/fixtures.ts';
 import { validatePage } from '../../validator/src/index.ts';
-import { openStore, startExtraction, startPipeline, waitFor, waitForJob, type Pipeline } from './helpers.ts';
+import { createMetrics } from '@playledger/common';
+import { capturingLogger, openStore, startExtraction, startPipeline, waitFor, waitForJob, type Pipeline } from './helpers.ts';
 import type { TestDatabase } from '../../../test/support/postgres.ts';
 
 let db: TestDatabase;
@@ -143,5 +144,38 @@ describe('validator + loader', () => {
       return d?.status === 'resolved' ? d : undefined;
     });
     expect(await store.countPlays(userId)).toBe(1);
+  });
+
+  it('records a gap when a full page lies wholly after what was loaded, logs it and counts it', async () => {
+    const metrics = createMetrics('loader');
+    const { logger, lines } = capturingLogger();
+    pipeline = await startPipeline(store, 'gap', { metrics, logger });
+    const userId = 'user-gap';
+    const t0 = Date.parse('2025-10-01T10:00:00.000Z');
+    const at = (minutes: number) => new Date(t0 + minutes * 60_000).toISOString();
+
+    const first = await startExtraction(store, 'ext-gap-1', userId, [trackItem(1, at(10)), trackItem(2, at(5)), trackItem(3, at(0))], new Date(Date.now() - 1000));
+    await pipeline.validation.add('page', first, { jobId: 'raw-ext-gap-1' });
+    await waitForExtraction('ext-gap-1');
+
+    // 50 plays, the oldest two hours after the newest play loaded so far, plus one poisoned record: a full page
+    const full = Array.from({ length: 49 }, (_, i) => trackItem(100 + i, at(300 - i * 3)));
+    const second = await startExtraction(store, 'ext-gap-2', userId, [...full, trackItem(999, 'never')], new Date());
+    await pipeline.validation.add('page', second, { jobId: 'raw-ext-gap-2' });
+    const extraction = await waitForExtraction('ext-gap-2');
+    await waitForDeadLetters(userId, 1);
+
+    expect(extraction.gapId).not.toBeNull();
+    const gaps = (await store.listGaps({ userId, limit: 10 })).items;
+    expect(gaps.map((g) => [g.from.toISOString(), g.to.toISOString()])).toEqual([[at(10), at(300 - 48 * 3)]]);
+    const warning = lines.find((l) => l.msg === 'gap in the listening history: plays between from and to may be lost');
+    expect(warning).toMatchObject({ level: 40, userId, extractionId: 'ext-gap-2', from: at(10), to: at(300 - 48 * 3) });
+
+    const value = async (name: string) => (await metrics.registry.getSingleMetricAsString(name)).split('\n').filter((l) => !l.startsWith('#'));
+    expect(await value('playledger_plays_new_total')).toEqual(['playledger_plays_new_total{service="loader"} 52']);
+    expect(await value('playledger_gaps_total')).toEqual(['playledger_gaps_total{service="loader"} 1']);
+    expect(await value('playledger_plays_dead_lettered_total')).toEqual([
+      'playledger_plays_dead_lettered_total{stage="validator",rule="played-at-unparseable",service="loader"} 1',
+    ]);
   });
 });

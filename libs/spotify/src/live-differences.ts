@@ -21,7 +21,12 @@ export type SchemaChange =
   /** The string property also matches this pattern. */
   | { op: 'pattern'; path: string; pattern: string }
   /** A property the spec does not list, optional, with this schema. */
-  | { op: 'add'; path: string; schema: Record<string, unknown> };
+  | { op: 'add'; path: string; schema: Record<string, unknown> }
+  /**
+   * The object at `path` may also take a second shape: a copy with `changes` applied (paths relative to `path`)
+   * and the properties in `set` replaced. Must come after every other change below `path`.
+   */
+  | { op: 'alternative'; path: string; set: Record<string, unknown>; changes: readonly SchemaChange[] };
 
 export interface LiveDifference {
   id: string;
@@ -181,18 +186,40 @@ export const LIVE_DIFFERENCES: readonly LiveDifference[] = [
     changes: [{ op: 'nullable', path: `${TRACK}.preview_url` }],
   },
   {
-    id: 'local-file-null-ids',
+    // Keep this one last among the recently-played differences: it splits the track schema into two alternatives.
+    id: 'local-file',
     target: 'recently-played',
     facts: [13],
     reason:
-      'A local file (is_local true) has a uri (spotify:local:...) but no Spotify ids: track id, album id and ' +
-      'artist ids are null. Never seen in the corpus (fact 13: UNVERIFIED for recently-played); the simulator sends ' +
-      'such plays and the product must survive them.',
+      'A local file (is_local true) has a uri (spotify:local:Artist:Album:Title:seconds) but no Spotify ids: track ' +
+      'id, album id and artist ids are null, and so are the links and catalog data that need an id (track href; ' +
+      'album href, uri, album_type, release_date, release_date_precision; artist href, uri), and the album has no ' +
+      'total_tracks: the shape of local ' +
+      'tracks in playlist responses, which the simulator sends. Never seen in recently-played (fact 13: UNVERIFIED), ' +
+      'but the product must survive it. Only a track with is_local true may have these nulls.',
     changes: [
-      { op: 'nullable', path: `${TRACK}.id` },
-      { op: 'nullable', path: `${TRACK}.album.id` },
-      { op: 'nullable', path: `${TRACK}.artists[].id` },
-      { op: 'nullable', path: `${TRACK}.album.artists[].id` },
+      {
+        op: 'alternative',
+        path: TRACK,
+        set: { is_local: { const: true } },
+        changes: [
+          { op: 'nullable', path: 'id' },
+          { op: 'nullable', path: 'href' },
+          { op: 'nullable', path: 'album.id' },
+          { op: 'nullable', path: 'album.href' },
+          { op: 'nullable', path: 'album.uri' },
+          { op: 'nullable', path: 'album.album_type' },
+          { op: 'nullable', path: 'album.release_date' },
+          { op: 'nullable', path: 'album.release_date_precision' },
+          { op: 'optional', path: 'album.total_tracks' },
+          { op: 'nullable', path: 'artists[].id' },
+          { op: 'nullable', path: 'artists[].href' },
+          { op: 'nullable', path: 'artists[].uri' },
+          { op: 'nullable', path: 'album.artists[].id' },
+          { op: 'nullable', path: 'album.artists[].href' },
+          { op: 'nullable', path: 'album.artists[].uri' },
+        ],
+      },
     ],
   },
   // ---- GET /v1/me ----
@@ -259,7 +286,9 @@ function unwrapNullable(schema: Json): Json {
 
 function properties(object: Json, path: string): Json {
   const props = object.properties;
-  if (typeof props !== 'object' || props === null) throw new Error(`live-differences: ${path}: not an object schema`);
+  if (typeof props !== 'object' || props === null) {
+    throw new Error(`live-differences: ${path}: not an object schema (after an 'alternative'?)`);
+  }
   return props as Json;
 }
 
@@ -339,6 +368,18 @@ function applyChange(root: Json, change: SchemaChange): void {
       if (key in props) throw new Error(`live-differences: ${change.path}: already in the spec`);
       props[key] = structuredClone(change.schema);
       return;
+    case 'alternative': {
+      const schema = existing(parent, key, change.path);
+      const other = structuredClone(unwrapNullable(schema));
+      for (const inner of change.changes) applyChange(other, inner);
+      const otherProps = properties(other, change.path);
+      for (const [name, value] of Object.entries(change.set)) {
+        existing(other, name, `${change.path}.${name}`);
+        otherProps[name] = structuredClone(value);
+      }
+      props[key] = { anyOf: [schema, other] };
+      return;
+    }
   }
 }
 

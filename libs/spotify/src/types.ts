@@ -14,8 +14,7 @@ export interface Image {
 export interface SimplifiedArtist {
   external_urls: ExternalUrls;
   href: string;
-  /** null for a local file */
-  id: string | null;
+  id: string;
   name: string;
   type: 'artist';
   uri: string;
@@ -28,8 +27,7 @@ export interface SimplifiedAlbum {
   available_markets?: string[];
   external_urls: ExternalUrls;
   href: string;
-  /** null for a local file */
-  id: string | null;
+  id: string;
   images: Image[];
   name: string;
   release_date: string;
@@ -40,7 +38,8 @@ export interface SimplifiedAlbum {
   artists: SimplifiedArtist[];
 }
 
-export interface Track {
+/** A track of Spotify's catalog. */
+export interface SpotifyTrack {
   album: SimplifiedAlbum;
   artists: SimplifiedArtist[];
   available_markets?: string[];
@@ -50,8 +49,7 @@ export interface Track {
   external_ids: { isrc?: string; ean?: string; upc?: string };
   external_urls: ExternalUrls;
   href: string;
-  /** null for a local file */
-  id: string | null;
+  id: string;
   is_playable?: boolean;
   linked_from?: { external_urls?: ExternalUrls; href?: string; id?: string; type?: string; uri?: string };
   restrictions?: { reason?: string };
@@ -63,6 +61,22 @@ export interface Track {
   uri: string;
   is_local: boolean;
 }
+
+type Nulls<T, K extends keyof T> = Omit<T, K> & { [P in K]: T[P] | null };
+
+/** A local file (live-differences.ts 'local-file'): no ids, and null links and catalog data. */
+export interface LocalTrack extends Omit<Nulls<SpotifyTrack, 'id' | 'href'>, 'album' | 'artists' | 'is_local'> {
+  is_local: true;
+  album: Omit<
+    Nulls<SimplifiedAlbum, 'id' | 'href' | 'uri' | 'album_type' | 'release_date' | 'release_date_precision'>,
+    'artists' | 'total_tracks'
+  > & { artists: LocalArtist[]; total_tracks?: number };
+  artists: LocalArtist[];
+}
+export type LocalArtist = Nulls<SimplifiedArtist, 'id' | 'href' | 'uri'>;
+
+/** Tell them apart by `id === null` (or is_local). */
+export type Track = SpotifyTrack | LocalTrack;
 
 export interface PlayContext {
   type: string;

@@ -153,6 +153,11 @@ describe('broken responses fail the contract (so the test can fail)', () => {
     ],
     ['track type episode', broken('before-full.json', set('/items/0/track/type', 'episode'))],
     ['album_type unknown', broken('before-full.json', set('/items/0/track/album/album_type', 'mixtape'))],
+    ['a null id on a track that is not a local file', broken('before-full.json', set('/items/0/track/id', null))],
+    [
+      'a null album href on a track that is not a local file',
+      broken('before-full.json', set('/items/0/track/album/href', null)),
+    ],
     ['wrong type: a numeric track id', broken('before-full.json', set('/items/0/track/id', 42))],
   ];
 

@@ -60,16 +60,19 @@ function documentedVariables(): Set<string> {
   return new Set([...text.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1] ?? ''));
 }
 
-/** What a service says is missing when it starts with an empty environment: its required variables. */
+/**
+ * What a service says is missing when it starts with nothing but a malformed PORT (so that it stops even when it
+ * requires nothing): its required variables.
+ */
 function requiredVariables(service: string): string[] {
   const result = spawnSync(process.execPath, [path.join(root, 'services', service, 'src/main.ts')], {
-    env: { PATH: process.env.PATH ?? '' },
+    env: { PATH: process.env.PATH ?? '', PORT: 'not-a-port' },
     encoding: 'utf8',
     timeout: 30_000,
   });
   expect(result.status, `${service} must refuse to start without configuration`).not.toBe(0);
   const output = `${result.stdout}\n${result.stderr}`;
-  expect(output, `${service} names what is missing`).toMatch(/is missing/);
+  expect(output, `${service} names the malformed variable`).toMatch(/PORT is invalid/);
   return [...output.matchAll(/([A-Z][A-Z0-9_]+) is missing/g)].map((m) => m[1] ?? '');
 }
 
@@ -124,11 +127,18 @@ describe('compose files', () => {
   it.each(SERVICES)('every variable %s requires is set in compose or documented in .env.example', (service) => {
     const documented = documentedVariables();
     const required = requiredVariables(service);
-    expect(required.length).toBeGreaterThan(0);
     for (const model of Object.values(variants)) {
       const set = new Set(Object.keys(model.services[service]?.environment ?? {}));
       const unset = required.filter((v) => !set.has(v) && !documented.has(v));
       expect(unset, `${service}: required but neither set nor documented`).toEqual([]);
     }
+  });
+});
+
+describe('.env.example', () => {
+  it('documents every variable the services read, as their schemas define them', () => {
+    const result = spawnSync(process.execPath, [path.join(root, 'scripts/env-example.ts'), '--check'], { encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
   });
 });

@@ -4,7 +4,7 @@
 // extractions, waits until they are final and compares the database with the simulator's ledger.
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { Queue } from 'bullmq';
+import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
   QueueNames,
@@ -280,6 +280,20 @@ export class Stack {
     );
   }
 
+  /** The job of that id once it is in the queue (in any state). */
+  async waitForJob<T>(queue: Queue<T>, jobId: string, timeoutMs = 30_000): Promise<Job<T>> {
+    return waitUntil(async () => (await queue.getJob(jobId)) ?? null, timeoutMs, `job ${jobId} in ${queue.name}`);
+  }
+
+  /** Waits until that job has completed. */
+  async waitForCompleted<T>(queue: Queue<T>, jobId: string, timeoutMs = 30_000): Promise<void> {
+    await waitUntil(
+      async () => ((await queue.getJobState(jobId)) === 'completed' ? true : null),
+      timeoutMs,
+      `job ${jobId} completed in ${queue.name}`,
+    );
+  }
+
   /** Lines of every process that are errors (level >= 50), or match `predicate`. */
   logLines(predicate: (line: LogLine, process: ServiceProcess) => boolean): { process: string; line: LogLine }[] {
     return this.processes.flatMap((p) => p.find((l) => predicate(l, p)).map((line) => ({ process: p.name, line })));
@@ -319,6 +333,17 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Polls `probe` until it gives something other than null. */
+export async function waitUntil<T>(probe: () => Promise<T | null>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
 }
 
 export function sleep(ms: number): Promise<void> {

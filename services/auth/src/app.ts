@@ -1,6 +1,7 @@
 // The auth service as a Fastify instance built from its dependencies; main.ts creates them and listens.
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { registerOpsRoutes } from '@playledger/common';
+import { listExpiringUsers } from './expiry.ts';
 import { createAuthCore, type AuthCore, type CoreDeps } from './core.ts';
 import { registerInternalRoutes } from './routes/internal.ts';
 import { registerLoginRoutes } from './routes/login.ts';
@@ -41,6 +42,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     checks: { redis: () => deps.redis.ping(), store: () => deps.store.ping() },
     beforeScrape: async () => {
       deps.metrics.usersNeedingReauth.set((await deps.store.listUsers({ status: 'needs_reauth' })).length);
+      deps.metrics.usersExpiringSoon.set((await listExpiringUsers(deps.store, deps.clock.now(), 14, '')).length);
     },
   });
   registerLoginRoutes(app, {

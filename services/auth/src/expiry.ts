@@ -31,7 +31,8 @@ export async function listExpiringUsers(
   reloginUrl: string,
 ): Promise<ExpiringUser[]> {
   const horizon = new Date(now.getTime() + withinDays * 86_400_000);
-  const authorizedBefore = addMonths(horizon, -REFRESH_TOKEN_LIFETIME_MONTHS);
+  // inclusive: a token ending exactly at the horizon is listed (the store's bound is exclusive)
+  const authorizedBefore = new Date(addMonths(horizon, -REFRESH_TOKEN_LIFETIME_MONTHS).getTime() + 1);
   const users = await store.listUsersAuthorizedBefore(authorizedBefore);
   return users
     .filter((u) => refreshTokenEndsAt(u.authorizedAt) <= horizon)

@@ -262,7 +262,7 @@ describe('headless set-up', () => {
     await control(sim.url, 'POST', '/authorize/next', { userId: 'sim-user-2' });
     const redirectUri = 'http://127.0.0.1/callback';
     const authorize = await fetch(
-      `${sim.url}/authorize?${new URLSearchParams({ client_id: SIM_CLIENT.id, response_type: 'code', redirect_uri: redirectUri, scope: 'user-read-recently-played user-read-private user-read-email', state: 'x' })}`,
+      `${sim.url}/authorize?${new URLSearchParams({ client_id: SIM_CLIENT.id, response_type: 'code', redirect_uri: redirectUri, scope: 'user-read-recently-played user-read-private user-read-email', state: 'x' }).toString()}`,
       { redirect: 'manual' },
     );
     const code = new URL(authorize.headers.get('location') ?? '').searchParams.get('code') ?? '';

@@ -41,6 +41,11 @@ function errorMessage(error: unknown): string {
   return redactString(error instanceof Error ? error.message : String(error));
 }
 
+function withoutReplay(job: LoadJob): LoadJob {
+  const { replayOf: _replayOf, ...batch } = job;
+  return batch;
+}
+
 function safeId(value: string): string {
   return value.replace(/[^A-Za-z0-9_-]/g, '-');
 }
@@ -84,7 +89,9 @@ export function createLoadWorker(deps: LoadWorkerDeps, deadLetterQueue: Queue<De
       rule: LOAD_FAILED_RULE,
       field: null,
       message,
-      record: data, // the whole batch, so that a replay is one load job again
+      // the whole batch as first published, so that a replay is one load job again and the same batch failing
+      // again (after a replay) counts on the same dead letter
+      record: withoutReplay(data),
       rejectedAt: new Date().toISOString(),
     };
     await deadLetterQueue.add(LOAD_FAILED_RULE, deadLetter, { jobId: `dl-${safeId(job.id ?? `load-${data.extractionId}`)}` });

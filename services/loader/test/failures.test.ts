@@ -105,4 +105,25 @@ describe('loader failures', () => {
     expect(entries[0]).toMatchObject({ stage: 'loader', rule: 'load-failed' });
     expect(await store.getExtraction('ext-permanent')).toMatchObject({ state: 'failed' });
   });
+
+  it('loads a dead-lettered batch replayed to the loader, and resolves its dead letter', async () => {
+    pipeline = await startPipeline(failingStore((call) => (call === 1 ? pgError('22P02') : undefined)), 'replay-load');
+    const job = await loadJobFor('ext-replay-load', 'user-replay-load');
+    await pipeline.load.add('load', job, { ...fast, jobId: 'load-ext-replay-load' });
+    expect(await waitForJob(pipeline.load, 'load-ext-replay-load')).toMatchObject({ state: 'failed' });
+    const [entry] = await waitFor('the batch dead-lettered', async () => {
+      const page = await store.listDeadLetters({ userId: 'user-replay-load' }, { limit: 10 });
+      return page.items.length > 0 ? page.items : undefined;
+    });
+    expect(await store.getExtraction('ext-replay-load')).toMatchObject({ state: 'failed' });
+
+    // what the api's replay does for the loader stage: the kept batch back on the load queue, naming its dead letter
+    await store.markDeadLetterReplayed(entry!.id);
+    const replay = { ...(entry!.record as LoadJob), replayOf: entry!.id };
+    await pipeline.load.add('load', replay, { ...fast, jobId: `load-ext-replay-load-replay-${entry!.id}` });
+    expect(await waitForJob(pipeline.load, `load-ext-replay-load-replay-${entry!.id}`)).toMatchObject({ state: 'completed' });
+    expect(await store.getDeadLetter(entry!.id)).toMatchObject({ status: 'resolved' });
+    expect(await store.getExtraction('ext-replay-load')).toMatchObject({ state: 'done', newPlays: 2, knownPlays: 0 });
+    expect(await store.countPlays('user-replay-load')).toBe(2);
+  });
 });

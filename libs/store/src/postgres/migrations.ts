@@ -203,4 +203,11 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: '0001', name: 'users and credentials', up: core },
   { version: '0002', name: 'extractions, catalog, plays, gaps, dead letters', up: pipeline },
   { version: '0003', name: 'my_played_tracks view (legacy table renamed)', up: playedTracksView },
+  {
+    version: '0004',
+    name: 'gap baseline index',
+    // the newest play of a user's done extractions before a point (extractions.ts evaluateGaps), index-only
+    up: `CREATE INDEX extractions_done_baseline ON extractions (user_id, order_at, id) INCLUDE (newest_played_at)
+           WHERE state = 'done'`,
+  },
 ];

@@ -12,7 +12,7 @@ import {
   type Metrics,
   type RawPageJob,
 } from '@playledger/common';
-import type { Store } from '@playledger/store';
+import type { ExtractionState, Store } from '@playledger/store';
 import { slimItem, summarizePage } from './page.ts';
 
 export const PAGE_LIMIT = 50;
@@ -32,6 +32,8 @@ export interface ExtractorDeps {
   isTokenRejected(error: unknown): boolean;
   /** adds the raw page to the validation queue; a job id already there is a no-op */
   publishRawPage(page: RawPageJob, jobId: string): Promise<void>;
+  /** whether a raw page with this job id is (still) on the validation queue */
+  rawPageExists(jobId: string): Promise<boolean>;
   /** pauses the whole extractions queue (every replica) for `ms` */
   rateLimit(ms: number): Promise<void>;
   /** pause after QUOTA_EXCEEDED when Spotify gave no Retry-After */
@@ -42,6 +44,7 @@ export interface ExtractorDeps {
 }
 
 export type ExtractionOutcome =
+  | { extractionId: string; outcome: 'already-handled'; state: ExtractionState }
   | { extractionId: string; outcome: 'no_new_plays'; fetched: number }
   | { extractionId: string; outcome: 'published'; fetched: number; unknown: number };
 
@@ -53,12 +56,16 @@ export async function processExtraction(job: ExtractionJob, deps: ExtractorDeps)
   const log = deps.logger.child({ extractionId, userId: request.userId, jobId: job.id });
   try {
     // idempotent: a retried job, or a manual request whose record the api created, finds its record unchanged
-    await deps.store.startExtraction({
+    const record = await deps.store.startExtraction({
       id: extractionId,
       userId: request.userId,
       trigger: request.trigger,
       requestedAt: deps.now(),
     });
+    if (await alreadyHandled(record.state, extractionId, deps)) {
+      log.info({ state: record.state }, 'extraction already handled; a second delivery changes nothing');
+      return { extractionId, outcome: 'already-handled', state: record.state };
+    }
     return await extract(request, extractionId, deps, log);
   } catch (error) {
     throw await settleFailure(error, job, extractionId, deps, log);
@@ -99,6 +106,25 @@ async function extract(
   await deps.publishRawPage(raw, rawPageJobId(extractionId));
   log.info({ fetched: page.items.length, unknown }, 'page published');
   return { extractionId, outcome: 'published', fetched: page.items.length, unknown };
+}
+
+/**
+ * A job delivered again (a stalled worker, a duplicate request) must not read Spotify again and publish or
+ * finish a second, different page for the same extraction: once the page went on (or the record is final), stop.
+ * 'validating' with no raw page on the queue means the first attempt stopped between the two steps: go on.
+ */
+async function alreadyHandled(state: ExtractionState, extractionId: string, deps: ExtractorDeps): Promise<boolean> {
+  switch (state) {
+    case 'pending':
+      return false;
+    case 'validating':
+      return deps.rawPageExists(rawPageJobId(extractionId));
+    case 'loading':
+    case 'done':
+    case 'no_new_plays':
+    case 'failed':
+      return true;
+  }
 }
 
 export function rawPageJobId(extractionId: string): string {

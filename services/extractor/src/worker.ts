@@ -14,7 +14,7 @@ export interface ExtractorWorkerOptions {
   metrics?: Pick<Metrics, 'jobs' | 'jobDuration'>;
 }
 
-export type ProcessorDeps = Omit<ExtractorDeps, 'publishRawPage' | 'rateLimit'>;
+export type ProcessorDeps = Omit<ExtractorDeps, 'publishRawPage' | 'rawPageExists' | 'rateLimit'>;
 
 export function createExtractorWorker(deps: ProcessorDeps, options: ExtractorWorkerOptions): Worker<ExtractionRequest, ExtractionOutcome> {
   const publishRawPage = async (page: RawPageJob, jobId: string): Promise<void> => {
@@ -28,6 +28,7 @@ export function createExtractorWorker(deps: ProcessorDeps, options: ExtractorWor
         return await processExtraction(job, {
           ...deps,
           publishRawPage,
+          rawPageExists: async (jobId) => (await options.validationQueue.getJob(jobId)) !== undefined,
           // Pauses the whole queue for every replica; the job then throws RateLimitError and is not charged an attempt.
           rateLimit: (ms) => worker.rateLimit(ms),
         });

@@ -10,7 +10,7 @@ import {
   createLogger,
   type RawPageJob,
 } from '@playledger/common';
-import type { PlayKey } from '@playledger/store';
+import type { ExtractionState, PlayKey } from '@playledger/store';
 import { processExtraction, type ExtractionJob, type ExtractorDeps, type RecentlyPlayedPage } from '../src/extract.ts';
 
 const fullPage = JSON.parse(
@@ -19,7 +19,9 @@ const fullPage = JSON.parse(
 
 class TokenRejected extends TransientError {}
 
-function harness(options: { pages?: (() => RecentlyPlayedPage)[]; known?: (keys: PlayKey[]) => number } = {}) {
+function harness(
+  options: { pages?: (() => RecentlyPlayedPage)[]; known?: (keys: PlayKey[]) => number; state?: ExtractionState } = {},
+) {
   const calls: string[] = [];
   const finished: { id: string; state: string; reason: string | null }[] = [];
   const published: { page: RawPageJob; jobId: string }[] = [];
@@ -31,7 +33,7 @@ function harness(options: { pages?: (() => RecentlyPlayedPage)[]; known?: (keys:
     store: {
       startExtraction: (e) => {
         calls.push(`start ${e.id}`);
-        return Promise.resolve({ ...e, state: 'pending' } as never);
+        return Promise.resolve({ ...e, state: options.state ?? 'pending' } as never);
       },
       countUnknownPlays: (_userId, keys) => Promise.resolve(keys.length - (options.known?.(keys) ?? 0)),
       finishExtraction: (id, state, reason) => {
@@ -53,6 +55,7 @@ function harness(options: { pages?: (() => RecentlyPlayedPage)[]; known?: (keys:
       return Promise.resolve(next());
     },
     isTokenRejected: (e) => e instanceof TokenRejected,
+    rawPageExists: () => Promise.resolve(false),
     publishRawPage: (page, jobId) => {
       published.push({ page, jobId });
       return Promise.resolve();
@@ -88,6 +91,21 @@ describe('processExtraction', () => {
     expect(JSON.stringify(page.items)).not.toContain('available_markets');
     expect(JSON.stringify(page.items)).toContain('"isrc"');
     expect(h.fetched[0]).toMatchObject({ fetched: 50, full: true });
+  });
+
+  it('does nothing for an extraction delivered again after its page went on', async () => {
+    for (const state of ['done', 'no_new_plays', 'failed', 'loading'] as const) {
+      const h = harness({ state });
+      await expect(processExtraction(job(), h.deps)).resolves.toMatchObject({ outcome: 'already-handled', state });
+      expect(h.published).toHaveLength(0);
+      expect(h.finished).toHaveLength(0);
+      expect(h.tokens).toHaveLength(0);
+    }
+    const stopped = harness({ state: 'validating' });
+    await expect(processExtraction(job(), stopped.deps)).resolves.toMatchObject({ outcome: 'published' });
+    const published = harness({ state: 'validating' });
+    published.deps.rawPageExists = () => Promise.resolve(true);
+    await expect(processExtraction(job(), published.deps)).resolves.toMatchObject({ outcome: 'already-handled' });
   });
 
   it('ends as no_new_plays when everything is known, publishing nothing', async () => {

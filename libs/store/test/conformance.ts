@@ -901,6 +901,22 @@ export function describeStoreConformance(adapterName: string, makeStore: () => P
         expect(gaps[0]).toMatchObject({ extractionId: later.id, from: t(12), to: t(300) });
       });
 
+      it('a failed extraction whose batch loads after all becomes done with its counts and is evaluated again', async () => {
+        const userId = uid('gap7');
+        await extract(userId, run('g7a', at(0), 5), { fetchedAt: at(20 * MINUTE), full: true }); // newest 12 min
+        const late = await extract(userId, run('g7b', at(12 * MINUTE), 5), {
+          fetchedAt: at(40 * MINUTE),
+          full: true,
+          load: false,
+        });
+        await store.finishExtraction(late.id, 'failed', 'load-failed: attempts exhausted');
+        expect((await store.loadBatch(late.job)).newPlays).toBe(5);
+        expect(await store.getExtraction(late.id)).toMatchObject({ state: 'done', reason: null, newPlays: 5 });
+        // a later page reaching the late batch's plays is no gap: the late batch counts as loaded
+        await extract(userId, run('g7c', at(24 * MINUTE), 5), { fetchedAt: at(60 * MINUTE), full: true });
+        expect((await store.listGaps({ userId, limit: 10 })).items).toEqual([]);
+      });
+
       it('an extraction with no new plays in between is skipped, not a blocker', async () => {
         const userId = uid('gap6');
         await extract(userId, run('g6a', at(0), 5), { fetchedAt: at(20 * MINUTE), full: true });

@@ -44,10 +44,14 @@ export function safeId(value: string): string {
   return value.replace(/[^A-Za-z0-9_-]/g, '-');
 }
 
-/** One load job per extraction; a replay of a dead letter is its own load job. */
-export function loadJobIdFor(job: RawPageJob): string {
+/**
+ * One load job per extraction. A replay of a dead letter is a load job of its own, named after the replay's
+ * validation job, so that a record replayed a second time (after a new correction) is not taken for the first.
+ */
+export function loadJobIdFor(job: RawPageJob, validationJobId: string | undefined): string {
   const base = `load-${safeId(job.extractionId)}`;
-  return job.replayOf === undefined ? base : `${base}-replay-${safeId(job.replayOf)}`;
+  if (job.replayOf === undefined) return base;
+  return `${base}-replay-${safeId(job.replayOf)}-${safeId(validationJobId ?? 'unknown')}`;
 }
 
 export function createValidatorWorker(deps: ValidatorDeps): ValidatorWorker {
@@ -64,7 +68,7 @@ export function createValidatorWorker(deps: ValidatorDeps): ValidatorWorker {
     }
     const log = deps.logger.child({ jobId: job.id, extractionId: job.data.extractionId, userId: job.data.userId });
     const { load, deadLetters } = validatePage(job.data, clock());
-    const loadJobId = loadJobIdFor(job.data);
+    const loadJobId = loadJobIdFor(job.data, job.id);
 
     // Fixed job ids: a retried or re-delivered validation publishes nothing twice while the first jobs are kept.
     if (deadLetters.length > 0) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import Value from 'typebox/value';
 import { DeadLetterJob, LoadJob } from '@playledger/common';
-import { FUTURE_TOLERANCE_MS, ValidationRules, parsePlayedAt, validatePage } from '../src/index.ts';
+import { FUTURE_TOLERANCE_MS, ValidationRules, loadJobIdFor, parsePlayedAt, validatePage } from '../src/index.ts';
 import { localFileItem, rawJob, trackItem } from './fixtures.ts';
 
 const NOW = new Date('2026-06-06T00:00:00.000Z');
@@ -287,5 +287,13 @@ describe('parsePlayedAt', () => {
     for (const bad of ['2023-02-29T00:00:00Z', '2024-13-01T00:00:00Z', '2024-01-01T00:60:00Z', '2024-01-01T00:00:60Z', '2024-01-01', '']) {
       expect(parsePlayedAt(bad), bad).toBeNull();
     }
+  });
+});
+
+describe('loadJobIdFor', () => {
+  it('names the load job after the extraction, and a replay after its own validation job', () => {
+    expect(loadJobIdFor(rawJob([]), 'raw-ext-1')).toBe('load-ext-1');
+    expect(loadJobIdFor(rawJob([], { extractionId: 'sched-repeat:user:a:1' }), 'x')).toBe('load-sched-repeat-user-a-1');
+    expect(loadJobIdFor(rawJob([], { replayOf: '42' }), '17')).toBe('load-ext-1-replay-42-17');
   });
 });

@@ -255,7 +255,10 @@ export function logGaps(logger: Logger, gaps: readonly Gap[]): void {
 }
 
 /** Newest detected first; the cursor holds the last gap's id. */
-export async function listGaps(db: Db, filter: { userId?: string; limit: number; cursor?: string }): Promise<Page<Gap>> {
+export async function listGaps(
+  db: Db,
+  filter: { userId?: string; limit: number; cursor?: string },
+): Promise<Page<Gap>> {
   const limit = pageLimit(filter.limit);
   const req = db.request().input('take', sql.Int, limit + 1);
   const where: string[] = [];

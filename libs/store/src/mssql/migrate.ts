@@ -62,7 +62,9 @@ export async function migrate(
 
     const level = await tx
       .request()
-      .query<{ compatibility: number }>('SELECT compatibility_level AS compatibility FROM sys.databases WHERE database_id = DB_ID()');
+      .query<{ compatibility: number }>(
+        'SELECT compatibility_level AS compatibility FROM sys.databases WHERE database_id = DB_ID()',
+      );
     const compatibility = level.recordset[0]?.compatibility ?? 0;
     if (compatibility < MIN_COMPATIBILITY_LEVEL) {
       throw new Error(
@@ -105,7 +107,8 @@ export async function migrate(
 export function sortMigrations(migrations: readonly Migration[]): Migration[] {
   const sorted = [...migrations].sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
   for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i]?.version === sorted[i - 1]?.version) throw new Error(`duplicate migration version ${sorted[i]?.version}`);
+    if (sorted[i]?.version === sorted[i - 1]?.version)
+      throw new Error(`duplicate migration version ${sorted[i]?.version}`);
   }
   return sorted;
 }

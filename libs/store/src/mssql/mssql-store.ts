@@ -2,7 +2,13 @@
 // this class wires them to one pool and keeps transactions where a method needs one. Nothing connects before the
 // first query (or migrate/ping).
 import sql from 'mssql';
-import { registerSecret, type DeadLetterJob, type ExtractionTrigger, type LoadJob, type Logger } from '@playledger/common';
+import {
+  registerSecret,
+  type DeadLetterJob,
+  type ExtractionTrigger,
+  type LoadJob,
+  type Logger,
+} from '@playledger/common';
 import type { StoreOptions } from '../create-store.ts';
 import type {
   Credentials,

@@ -165,7 +165,18 @@ ${upsert(
   'tracks',
   '@tracks',
   ['uri'],
-  ['id', 'name', 'duration_ms', 'explicit', 'isrc', 'is_local', 'disc_number', 'track_number', 'album_uri', 'local_album'],
+  [
+    'id',
+    'name',
+    'duration_ms',
+    'explicit',
+    'isrc',
+    'is_local',
+    'disc_number',
+    'track_number',
+    'album_uri',
+    'local_album',
+  ],
   true,
 )}
 
@@ -320,7 +331,10 @@ export async function listPlays(
   });
   const items = rows.slice(0, limit).map(toStoredPlay);
   const last = rows[Math.min(limit, rows.length) - 1];
-  return { items, nextCursor: rows.length > limit && last ? encodeInstantCursor(last.played_at, last.track_uri) : null };
+  return {
+    items,
+    nextCursor: rows.length > limit && last ? encodeInstantCursor(last.played_at, last.track_uri) : null,
+  };
 }
 
 export const STREAM_BATCH = 1_000;
@@ -329,10 +343,21 @@ export const STREAM_BATCH = 1_000;
  * Oldest first, in keyset pages of STREAM_BATCH on the clustered index (user_id, played_at): constant memory
  * whatever the history. Not one snapshot: a play loaded meanwhile after the current position is included.
  */
-export async function* streamPlays(db: Db, userId: string, range: { from?: Date; to?: Date }): AsyncGenerator<StoredPlay> {
+export async function* streamPlays(
+  db: Db,
+  userId: string,
+  range: { from?: Date; to?: Date },
+): AsyncGenerator<StoredPlay> {
   let after: { at: Date; id: string } | undefined;
   for (;;) {
-    const rows = await selectPlays(db, { userId, from: range.from, to: range.to, after, take: STREAM_BATCH, direction: 'ASC' });
+    const rows = await selectPlays(db, {
+      userId,
+      from: range.from,
+      to: range.to,
+      after,
+      take: STREAM_BATCH,
+      direction: 'ASC',
+    });
     for (const row of rows) yield toStoredPlay(row);
     const last = rows[rows.length - 1];
     if (rows.length < STREAM_BATCH || !last) return;

@@ -251,4 +251,11 @@ const view: Migration = {
   ],
 };
 
-export const MIGRATIONS: readonly Migration[] = [core, pipeline, view];
+/**
+ * The PostgreSQL adapter's 0004 adds an index for the gap baseline. Here extractions_user_order (0002) already covers
+ * that read (key user_id, order_at, id; state and newest_played_at included), and a filtered index keyed on the
+ * computed order_at is best avoided, so the version is recorded with nothing to do: both stores keep one numbering.
+ */
+const baselineIndex: Migration = { version: '0004', name: 'gap baseline index', steps: [] };
+
+export const MIGRATIONS: readonly Migration[] = [core, pipeline, view, baselineIndex];

@@ -44,7 +44,10 @@ export async function saveLogin(db: Db, login: UserLogin): Promise<User> {
 }
 
 export async function getUser(db: Db, userId: string): Promise<User | null> {
-  const r = await db.request().input('user_id', USER_ID_TYPE, userId).query<UserRow>('SELECT * FROM users WHERE user_id = @user_id');
+  const r = await db
+    .request()
+    .input('user_id', USER_ID_TYPE, userId)
+    .query<UserRow>('SELECT * FROM users WHERE user_id = @user_id');
   return r.recordset[0] ? toUser(r.recordset[0]) : null;
 }
 
@@ -59,7 +62,12 @@ export async function listUsers(db: Db, filter?: { status?: UserStatus }): Promi
   return r.recordset.map(toUser);
 }
 
-export async function setUserStatus(db: Db, userId: string, status: UserStatus, reason: string | null): Promise<User | null> {
+export async function setUserStatus(
+  db: Db,
+  userId: string,
+  status: UserStatus,
+  reason: string | null,
+): Promise<User | null> {
   const r = await db
     .request()
     .input('user_id', USER_ID_TYPE, userId)

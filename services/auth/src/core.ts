@@ -38,7 +38,7 @@ export interface AuthCore {
 
 export function createAuthCore(d: CoreDeps): AuthCore {
   const keys = authKeys(d.queuePrefix);
-  const cache = new TokenCache({ redis: d.redis, keys, box: d.box, clock: d.clock });
+  const cache = new TokenCache({ redis: d.redis, keys, box: d.box, clock: d.clock, logger: d.logger });
   // The lock outlives a slow Spotify answer plus the store writes; waiters give up a little before callers time out.
   const locks = new RefreshLocks({ redis: d.redis, keys, ttlMs: 2 * d.spotifyTimeoutMs + 5_000 });
   const tokens = new TokenService({

@@ -1,6 +1,6 @@
 // Access tokens shared by every replica: encrypted in Redis under QUEUE_PREFIX, kept until shortly before they expire.
 import type { Redis } from 'ioredis';
-import { registerSecret, type SealedValue, type SecretBox } from '@playledger/common';
+import { SecretBoxError, registerSecret, type Logger, type SealedValue, type SecretBox } from '@playledger/common';
 import type { AuthKeys } from './keys.ts';
 import type { Clock } from './clock.ts';
 
@@ -21,12 +21,14 @@ export class TokenCache {
   readonly #keys: AuthKeys;
   readonly #box: SecretBox;
   readonly #clock: Clock;
+  readonly #logger: Logger;
 
-  constructor(deps: { redis: Redis; keys: AuthKeys; box: SecretBox; clock: Clock }) {
+  constructor(deps: { redis: Redis; keys: AuthKeys; box: SecretBox; clock: Clock; logger: Logger }) {
     this.#redis = deps.redis;
     this.#keys = deps.keys;
     this.#box = deps.box;
     this.#clock = deps.clock;
+    this.#logger = deps.logger;
   }
 
   async get(userId: string): Promise<CachedToken | null> {
@@ -35,7 +37,15 @@ export class TokenCache {
     const stored = JSON.parse(raw) as StoredToken;
     const expiresAt = new Date(stored.expiresAt);
     if (expiresAt.getTime() - this.#clock.now().getTime() < EXPIRY_MARGIN_MS) return null;
-    const accessToken = this.#box.open(stored, context(userId));
+    let accessToken: string;
+    try {
+      accessToken = this.#box.open(stored, context(userId));
+    } catch (error) {
+      // a key dropped from TOKEN_ENCRYPTION_KEYS (or a damaged entry): a cached token is cheap to replace
+      if (!(error instanceof SecretBoxError)) throw error;
+      this.#logger.warn({ userId, err: error }, 'cached access token cannot be decrypted; refreshing instead');
+      return null;
+    }
     registerSecret(accessToken);
     return { accessToken, expiresAt };
   }

@@ -1,13 +1,14 @@
 // The login over real HTTP: auth as a child process, the simulator as Spotify, real Redis and PostgreSQL.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { QueueNames, createLogger, createSecretBox, scheduledUsers, type SecretBox } from '@playledger/common';
+import { QueueNames, createLogger, createSecretBox, scheduledUsers, type SealedValue, type SecretBox } from '@playledger/common';
 import { createStore, type Store } from '@playledger/store';
 import { startSimulator, type Simulator } from '@playledger/spotify-sim';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.ts';
 import { TEST_REDIS_URL, dropPrefix, uniquePrefix } from '../../../test/support/redis.ts';
+import { authKeys } from '../src/keys.ts';
 import {
   LogCapture,
   authEnv,
@@ -84,6 +85,16 @@ describe('login', () => {
     expect(q.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(q.get('state')?.length).toBeGreaterThanOrEqual(32);
     expect(q.has('code_verifier')).toBe(false);
+    // the verifier waits in Redis, encrypted, under the hash of the state, for a few minutes
+    const state = q.get('state')!;
+    const key = authKeys(prefix).loginState(state);
+    expect(key).not.toContain(state);
+    const ttl = await redis.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(600_000);
+    const verifier = box.open(JSON.parse((await redis.get(key))!) as SealedValue, `pkce:${state}`);
+    expect(createHash('sha256').update(verifier).digest('base64url')).toBe(q.get('code_challenge'));
+    secrets.set('PKCE verifier', verifier);
   });
 
   it('completes a whole login with redirects followed: user stored active, schedule registered, token encrypted', async () => {
@@ -152,7 +163,9 @@ describe('login', () => {
   it('refuses a bad code with a page that says to start again', async () => {
     const login = await fetch(`${auth.url}/login`, { redirect: 'manual' });
     const state = new URL(login.headers.get('location') ?? '').searchParams.get('state') ?? '';
-    const response = await fetch(`${auth.url}/callback?code=not-a-code-${randomBytes(8).toString('hex')}&state=${state}`);
+    const code = `not-a-code-${randomBytes(8).toString('hex')}`;
+    secrets.set('code (bad)', code);
+    const response = await fetch(`${auth.url}/callback?code=${code}&state=${state}`);
     expect(response.status).toBe(400);
     expect(await html(response)).toContain('Spotify did not accept this login');
   });

@@ -293,6 +293,37 @@ describe('headless set-up', () => {
   });
 });
 
+describe('key rotation', () => {
+  it('a new current key: values sealed under the old key still decrypt, new values use the new key', async () => {
+    const newKey = randomBytes(32).toString('base64');
+    secrets.set('new encryption key', newKey);
+    const rotatedKeys = `t2:${newKey},${env.TOKEN_ENCRYPTION_KEYS}`;
+    const rotated = await startAuth({ ...env, TOKEN_ENCRYPTION_KEYS: rotatedKeys }, logs, 'auth-rotated-keys');
+    box = createSecretBox(rotatedKeys);
+    try {
+      expect((await store.getCredentials(userId))!.refreshToken.keyId).toBe('t1');
+      const before = (await token(rotated.url)).accessToken; // sealed under t1 in the cache: still opens
+      const fresh = await token(rotated.url, before); // the refresh token sealed under t1 opens
+      expect(await simAccepts(fresh.accessToken)).toBe(200);
+      const cached = JSON.parse((await redis.get(authKeys(prefix).token(userId)))!) as { keyId: string };
+      expect(cached.keyId).toBe('t2');
+
+      await control(sim.url, 'PATCH', '/users/sim-user-1', { rotateRefreshTokens: 'keep-old' });
+      await token(rotated.url, fresh.accessToken);
+      expect((await store.getCredentials(userId))!.refreshToken.keyId).toBe('t2');
+      await storedRefreshToken();
+
+      // a process that does not hold the new key fails clearly (503, a log line naming the key), never silently
+      const stale = await token(a.url, (await token(rotated.url)).accessToken).catch((e: unknown) => e);
+      expect(stale).toBeInstanceOf(TransientError);
+      expect(logs.text()).toMatch(/auth-a:stdout: .*key \\"t2\\", which TOKEN_ENCRYPTION_KEYS does not hold/);
+    } finally {
+      await control(sim.url, 'PATCH', '/users/sim-user-1', { rotateRefreshTokens: 'off' });
+      await rotated.stop();
+    }
+  });
+});
+
 describe('at rest and in the logs', () => {
   it('no refresh or access token in any table or any Redis key under the prefix (plain, base64 or hex)', async () => {
     for (const [label, value] of await tokensHeldByAuth(store, prefix, box)) remember(label, value);

@@ -40,7 +40,7 @@ const ExpiringQuery = Type.Object({ withinDays: Type.Integer({ minimum: 0, maxim
 export function registerInternalRoutes(app: FastifyInstance, o: InternalRouteOptions): void {
   app.addHook('onRequest', async (request, reply) => {
     if (!secretMatches(request.headers.authorization, o.secret)) {
-      await reply.code(401).send({ error: 'unauthorized' });
+      return reply.code(401).send({ error: 'unauthorized' });
     }
   });
 

@@ -38,7 +38,7 @@ export function collectVariables(): Var[] {
     const required = new Set(schema.required ?? []);
     for (const [name, property] of Object.entries(schema.properties)) {
       const p = property as { description?: string; default?: unknown };
-      const v = vars.get(name) ?? { name, services: [], description: p.description ?? '', fallbacks: new Map(), required: false };
+      const v: Var = vars.get(name) ?? { name, services: [], description: p.description ?? '', fallbacks: new Map(), required: false };
       v.services.push(service);
       if (p.default !== undefined) v.fallbacks.set(service, p.default);
       v.required ||= required.has(name) && p.default === undefined;

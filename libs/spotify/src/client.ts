@@ -205,7 +205,8 @@ export function createSpotifyClient(options: SpotifyClientOptions): SpotifyClien
     const body = parseJson(response.text);
     if (status === 429) throw rateLimited(t, endpoint, response, body, limits);
     count(t, endpoint, String(status));
-    if (body === undefined && (status < 300 || status >= 500)) {
+    if (body === undefined) {
+      // Web API bodies hold no secrets (the redactor runs anyway): a short sample helps find the proxy or outage.
       logger.warn(
         {
           endpoint,
@@ -235,6 +236,8 @@ export function createSpotifyClient(options: SpotifyClientOptions): SpotifyClien
     if (status === 403) throw new PermanentError('spotify-forbidden', `Spotify ${endpoint}: ${FORBIDDEN_MESSAGE}`);
     if (status >= 500) throw new TransientError(`Spotify ${endpoint}: ${status}`);
     if (status >= 300 && status < 400) throw new TransientError(`Spotify ${endpoint}: unexpected redirect ${status}`);
+    // Spotify's own 4xx bodies are JSON; a page that is not JSON came from something in between: try again later.
+    if (body === undefined) throw new TransientError(`Spotify ${endpoint}: ${status} with a body that is not JSON`);
     const message = checkers.error.check(body) ? `: ${body.error.message}` : '';
     throw new PermanentError(`spotify-http-${status}`, `Spotify ${endpoint}: ${status}${message}`);
   }

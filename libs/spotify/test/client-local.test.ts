@@ -233,12 +233,18 @@ describe('Web API outcomes', () => {
     expect((await caught(client.getRecentlyPlayed(ACCESS))).message).toContain('/items/4/track/duration_ms');
   });
 
-  it('other 4xx → PermanentError', async () => {
-    const { client } = makeClient(server.url);
+  it('other 4xx → PermanentError; a 4xx whose body is not JSON (not from Spotify itself) → TransientError', async () => {
+    const { client, log } = makeClient(server.url);
     server.handle((_req, res) => json(res, 400, { error: { status: 400, message: 'Invalid limit' } }));
     const e = await caught(client.getRecentlyPlayed(ACCESS));
     expect(e).toBeInstanceOf(PermanentError);
     expect(e.message).toContain('Invalid limit');
+    server.handle((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/html' });
+      res.end('<html>proxy says no</html>');
+    });
+    expect(await caught(client.getMe(ACCESS))).toBeInstanceOf(TransientError);
+    expect(log.text()).toContain('proxy says no');
   });
 
   it('a server that does not answer in time → TransientError (timeout counted)', async () => {

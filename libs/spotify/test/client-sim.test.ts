@@ -261,7 +261,8 @@ describe('paging and replay against the simulator', () => {
     const got: RecentlyPlayedPage[] = [];
     for (const _ of names) got.push(await client.getRecentlyPlayed(accessToken));
     expect(got.map((p) => p.items.length)).toEqual([8, 22, 50, 0]);
-    expect(got[0]!.items.filter((i) => i.played_at === got[0]!.items[0]!.played_at).length).toBeGreaterThanOrEqual(1);
+    const instants = got[0]!.items.map((i) => i.played_at);
+    expect(Math.max(...instants.map((t) => instants.filter((u) => u === t).length))).toBe(3); // three at one instant
     expect(got[1]!.items.some((i) => !i.played_at.includes('.'))).toBe(true);
     expect(got[3]).toMatchObject({ cursors: null, next: null });
   });

@@ -1,6 +1,7 @@
 // The contract test: the schemas the client uses are the OpenAPI file's plus exactly the listed live differences;
 // the real-shaped pages pass; broken responses fail; and every kind of response the simulator gives passes both the
 // client's schemas and the YAML-with-differences (see contract-sim.test.ts for the simulator part).
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LIVE_DIFFERENCES, LiveSchemas, applyLiveDifferences } from '../src/index.ts';
 import { SpecTargets } from '../src/spec-schemas.ts';
@@ -37,6 +38,11 @@ describe('the schemas follow the OpenAPI file', () => {
 
   it.each(targets)('the as-lived %s schema is the YAML schema with exactly the listed differences', (target) => {
     expect(canonical(LiveSchemas[target])).toEqual(canonical(applyLiveDifferences(target, yamlSpec[target])));
+  });
+
+  it('the README names every difference', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const d of LIVE_DIFFERENCES) expect(readme, d.id).toContain(`\`${d.id}\``);
   });
 
   it('every difference has a reason and a source, and ids are unique', () => {

@@ -89,7 +89,7 @@ export class TokenService {
       if (error instanceof ReauthRequiredError) {
         metrics.tokenRefreshes.inc({ outcome: 'invalid_grant' });
         await this.markNeedsReauth(userId, error.message);
-        throw new ReauthRequiredError(userId, `Spotify refused the refresh token: log in again (${error.message})`, { cause: error });
+        throw new ReauthRequiredError(userId, error.message, { cause: error });
       }
       metrics.tokenRefreshes.inc({ outcome: 'failed' });
       throw error;

@@ -5,7 +5,8 @@ import { TransientError, type Logger } from '@playledger/common';
 
 /** A ConnectionPool or a Transaction: requests made from a Transaction run on its one connection. */
 export interface Db {
-  request(): sql.Request;
+  /** mssql takes per-request overrides at run time (its type declarations omit them) */
+  request(overrides?: { requestTimeout?: number }): sql.Request;
 }
 
 /**
@@ -41,8 +42,9 @@ export const LOCK_GRANTED = (code: number): boolean => code >= 0;
  * Returns sp_getapplock's code; the caller decides what a timeout means.
  */
 export async function appLock(tx: Db, resource: string, timeoutMs: number): Promise<number> {
+  // the wait is bounded by @LockTimeout; the client's request timeout must not end it first
   const r = await tx
-    .request()
+    .request({ requestTimeout: timeoutMs + 15_000 })
     .input('resource', sql.NVarChar(255), resource)
     .input('timeout', sql.Int, timeoutMs)
     .query<{ code: number }>(

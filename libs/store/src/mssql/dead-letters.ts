@@ -133,6 +133,10 @@ export async function resolveDeadLetter(db: Db, id: string): Promise<void> {
 
 export async function deleteDeadLetter(db: Db, id: string): Promise<boolean> {
   if (!validId(id)) return false;
-  const r = await db.request().input('id', sql.BigInt, id).query('DELETE FROM dead_letters WHERE id = @id');
-  return (r.rowsAffected[0] ?? 0) > 0;
+  // @@ROWCOUNT, not rowsAffected: a pooled connection may carry SET NOCOUNT ON
+  const r = await db
+    .request()
+    .input('id', sql.BigInt, id)
+    .query<{ deleted: number }>('DELETE FROM dead_letters WHERE id = @id; SELECT @@ROWCOUNT AS deleted;');
+  return (r.recordset[0]?.deleted ?? 0) > 0;
 }

@@ -3,15 +3,18 @@
 // and recorded in schema_migrations.
 import sql from 'mssql';
 import type { Logger } from '@playledger/common';
-import { appLock, inTransaction, LOCK_GRANTED } from './db.ts';
+import { appLock, inTransaction, LOCK_GRANTED, type Db } from './db.ts';
 import type { Migration } from './schema.ts';
-import { quoteIdent, withDatabase, type MssqlTarget } from './url.ts';
+import { withDatabase, type MssqlTarget } from './url.ts';
 
 export const MIGRATION_LOCK = 'playledger-migrations';
 /** how long a replica waits for another one's migrations */
 export const MIGRATION_LOCK_TIMEOUT_MS = 10 * 60_000;
 /** OPENJSON (the batch load) needs compatibility level 130 (SQL Server 2016) or later */
 export const MIN_COMPATIBILITY_LEVEL = 130;
+const CREATE_DATABASE_TIMEOUT_MS = 5 * 60_000;
+/** a migration step may rebuild a large table: longer than the pool's request timeout */
+export const MIGRATION_STEP_TIMEOUT_MS = 30 * 60_000;
 
 /**
  * Connects to master and creates the database the URL names when it is missing. A login that cannot use master
@@ -27,19 +30,33 @@ export async function ensureDatabase(target: MssqlTarget, logger: Logger): Promi
     return;
   }
   try {
-    const r = await master
-      .request()
+    // one connection (pool of one): the session lock serializes replicas creating the database at once
+    const db: Db = master;
+    const r = await db
+      .request({ requestTimeout: CREATE_DATABASE_TIMEOUT_MS })
       .input('name', sql.NVarChar(128), target.database)
-      .query<{ present: number }>('SELECT CASE WHEN DB_ID(@name) IS NULL THEN 0 ELSE 1 END AS present');
-    if (r.recordset[0]?.present === 1) return;
-    try {
-      // CREATE DATABASE takes no parameters and cannot run in a transaction; the name is quoted as an identifier
-      await master.request().batch(`CREATE DATABASE ${quoteIdent(target.database)}`);
-      logger.info({ database: target.display }, 'database created');
-    } catch (error) {
-      // 1801: another replica created it first
-      if ((error as { number?: number }).number !== 1801) throw error;
-    }
+      .query<{ created: number }>(
+        `DECLARE @code INT, @created INT = 0;
+         EXEC @code = sp_getapplock @Resource = N'playledger-create-database', @LockMode = 'Exclusive',
+           @LockOwner = 'Session', @LockTimeout = 60000;
+         IF @code < 0 THROW 51000, N'could not take the database creation lock', 1;
+         BEGIN TRY
+           IF DB_ID(@name) IS NULL
+           BEGIN
+             -- CREATE DATABASE takes no parameters and cannot run in a transaction: the name is quoted
+             DECLARE @statement NVARCHAR(400) = N'CREATE DATABASE ' + QUOTENAME(@name);
+             EXEC (@statement);
+             SET @created = 1;
+           END
+           EXEC sp_releaseapplock @Resource = N'playledger-create-database', @LockOwner = 'Session';
+         END TRY
+         BEGIN CATCH
+           EXEC sp_releaseapplock @Resource = N'playledger-create-database', @LockOwner = 'Session';
+           THROW;
+         END CATCH
+         SELECT @created AS created;`,
+      );
+    if (r.recordset[0]?.created === 1) logger.info({ database: target.display }, 'database created');
   } finally {
     await master.close();
   }
@@ -89,8 +106,10 @@ export async function migrate(
       logger.info({ version: m.version, migration: m.name }, 'applying migration');
       for (const step of m.steps) {
         // each step is its own batch: CREATE VIEW must be the only statement of its batch
-        if (typeof step === 'string') await tx.request().batch(step);
-        else await step({ request: () => tx.request(), logger });
+        const db: Db = tx;
+        const request = (): sql.Request => db.request({ requestTimeout: MIGRATION_STEP_TIMEOUT_MS });
+        if (typeof step === 'string') await request().batch(step);
+        else await step({ request, logger });
       }
       await tx
         .request()

@@ -38,7 +38,10 @@ export function batchJson(rows: CatalogRows): string {
   });
 }
 
-/** The plays of the batch (@batch '$.plays') into @plays, one row per (track, instant). */
+/**
+ * The plays of the batch (@batch '$.plays') into @plays, one row per (track, instant). Grouped in the binary
+ * collation: under a case-insensitive database default two URIs differing in case would otherwise merge.
+ */
 const STAGE_PLAYS = `
 DECLARE @plays TABLE (
   track_uri NVARCHAR(400) ${BIN} NOT NULL,
@@ -47,16 +50,18 @@ DECLARE @plays TABLE (
   context_uri NVARCHAR(1000) NULL,
   PRIMARY KEY (track_uri, played_at));
 INSERT INTO @plays (track_uri, played_at, context_type, context_uri)
-SELECT track_uri, played_at, MIN(context_type), MIN(context_uri)
+SELECT j.track_uri ${BIN}, j.played_at, MIN(j.context_type), MIN(j.context_uri)
 FROM OPENJSON(@batch, '$.plays')
-  WITH (track_uri NVARCHAR(400), played_at DATETIME2(3), context_type NVARCHAR(50), context_uri NVARCHAR(1000))
-GROUP BY track_uri, played_at;`;
+  WITH (track_uri NVARCHAR(400), played_at DATETIME2(3), context_type NVARCHAR(50), context_uri NVARCHAR(1000)) AS j
+GROUP BY j.track_uri ${BIN}, j.played_at;`;
 
 /**
  * The staged plays collapsed by the 2 s rule inside the batch (chains of one track sorted by played_at: a play within
  * the window of the previous one is that play), then those with no stored play of the same track within the window.
  * `head` is what is done with them (an INSERT ... SELECT or a count: a CTE cannot sit inside a derived table);
- * `lock` adds UPDLOCK, HOLDLOCK on the stored plays read (the load); the count reads without.
+ * `lock` adds UPDLOCK on the stored plays read (the load); the count reads without. No HOLDLOCK here on purpose:
+ * the user's application lock already serializes every load of one user, and key-range locks on plays would only
+ * make loads of different users (adjacent keys) block or deadlock each other.
  */
 function unknownPlays(head: string, lock: boolean): string {
   return `
@@ -69,7 +74,7 @@ ${head}
 FROM chained c
 WHERE (c.previous IS NULL OR c.played_at > DATEADD(MILLISECOND, @window, c.previous))
   AND NOT EXISTS (
-    SELECT 1 FROM plays s ${lock ? 'WITH (UPDLOCK, HOLDLOCK)' : ''}
+    SELECT 1 FROM plays s ${lock ? 'WITH (UPDLOCK)' : ''}
     WHERE s.user_id = @user_id AND s.track_uri = c.track_uri
       AND s.played_at BETWEEN DATEADD(MILLISECOND, -@window, c.played_at) AND DATEADD(MILLISECOND, @window, c.played_at));`;
 }
@@ -226,10 +231,10 @@ export async function loadBatch(pool: sql.ConnectionPool, job: LoadJob, logger: 
       .input('oldest', sql.DateTime2(3), oldest === null ? null : new Date(oldest))
       .input('newest', sql.DateTime2(3), newest === null ? null : new Date(newest))
       .query(LOAD_BATCH);
-    const recordsets = r.recordsets as unknown as [{ new_plays: number }[], CandidateRow[]];
-    const newPlays = recordsets[0][0]?.new_plays ?? 0;
+    const recordsets = r.recordsets as unknown as [{ new_plays: number }[]?, CandidateRow[]?];
+    const newPlays = recordsets[0]?.[0]?.new_plays ?? 0;
     const knownPlays = job.plays.length - newPlays;
-    const gaps = await settleGaps(tx, job.userId, decideGaps(toCandidates(recordsets[1])));
+    const gaps = await settleGaps(tx, job.userId, decideGaps(toCandidates(recordsets[1] ?? [])));
     logGaps(logger, gaps);
     const gap = gaps.find((g) => g.extractionId === job.extractionId) ?? gaps[gaps.length - 1] ?? null;
     return { newPlays, knownPlays, gap };

@@ -74,12 +74,10 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 /** Waits until the job has finished and returns its final state and attempts. */
 export async function waitForJob(queue: Queue, jobId: string): Promise<{ state: string; attemptsMade: number; returnvalue: unknown }> {
   return waitFor(`job ${jobId}`, async () => {
-    const job = await queue.getJob(jobId);
-    if (!job) return undefined;
-    const state = await job.getState();
-    return state === 'completed' || state === 'failed'
-      ? { state, attemptsMade: job.attemptsMade, returnvalue: job.returnvalue as unknown }
-      : undefined;
+    const state = await queue.getJobState(jobId);
+    if (state !== 'completed' && state !== 'failed') return undefined;
+    const job = await queue.getJob(jobId); // read after the state, so that attempts and result are final
+    return job ? { state, attemptsMade: job.attemptsMade, returnvalue: job.returnvalue as unknown } : undefined;
   });
 }
 

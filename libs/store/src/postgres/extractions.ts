@@ -122,8 +122,10 @@ export async function evaluateGaps(db: Queryable, userId: string, logger: Logger
     baseline: Date | null;
   }>(
     `SELECT e.id, e.state, e.page_full, e.oldest_played_at,
-       (SELECT max(b.newest_played_at) FROM extractions b
-         WHERE b.user_id = e.user_id AND b.state = 'done' AND (b.order_at, b.id) < (e.order_at, e.id)) AS baseline
+       (SELECT b.newest_played_at FROM extractions b
+         WHERE b.user_id = e.user_id AND b.state = 'done' AND b.newest_played_at IS NOT NULL
+           AND (b.order_at, b.id) < (e.order_at, e.id)
+         ORDER BY b.newest_played_at DESC LIMIT 1) AS baseline
      FROM extractions e
      WHERE e.user_id = $1 AND e.gap_settled_at IS NULL
      ORDER BY e.order_at, e.id`,

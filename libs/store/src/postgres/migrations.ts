@@ -206,8 +206,10 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: '0004',
     name: 'gap baseline index',
-    // the newest play of a user's done extractions before a point (extractions.ts evaluateGaps), index-only
-    up: `CREATE INDEX extractions_done_baseline ON extractions (user_id, order_at, id) INCLUDE (newest_played_at)
-           WHERE state = 'done'`,
+    // evaluateGaps (extractions.ts): the user's unsettled extractions in order, and the newest play of the user's
+    // done extractions before each (read newest first: the first row ordered before the candidate is the answer)
+    up: `CREATE INDEX extractions_done_baseline ON extractions (user_id, newest_played_at DESC) INCLUDE (order_at, id)
+           WHERE state = 'done' AND newest_played_at IS NOT NULL;
+         CREATE INDEX extractions_unsettled ON extractions (user_id, order_at, id) WHERE gap_settled_at IS NULL`,
   },
 ];

@@ -227,6 +227,8 @@ export async function* streamPlays(
   try {
     await client.query('BEGIN READ ONLY');
     open = true;
+    // a long history makes the planner JIT-compile the per-row artist lookups: seconds spent before the first row
+    await client.query('SET LOCAL jit = off');
     await client.query(
       `DECLARE plays_stream NO SCROLL CURSOR FOR ${PLAY_SELECT}
        WHERE p.user_id = $1 AND ($2::timestamptz IS NULL OR p.played_at >= $2)

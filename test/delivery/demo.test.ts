@@ -59,7 +59,7 @@ describe('npm run demo, from a fresh clone', () => {
   }, 700_000);
 
   afterAll(async () => {
-    if (demo?.pid && demo.exitCode === null) process.kill(-demo.pid, 'SIGKILL');
+    if (demo?.pid && demo.exitCode === null && demo.signalCode === null) process.kill(-demo.pid, 'SIGKILL');
     const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);

@@ -45,8 +45,8 @@ export function createDeadLetterWorker(deps: LoadWorkerDeps): Worker<DeadLetterJ
   worker.on('completed', () => metrics?.jobs.inc({ queue: QueueNames.deadLetters, outcome: 'completed' }));
   worker.on('failed', (job, error) => {
     metrics?.jobs.inc({ queue: QueueNames.deadLetters, outcome: 'failed' });
-    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
-      deps.logger.error({ err: error, jobId: job.id, extractionId: job.data.extractionId }, 'dead letter could not be kept');
+    if (!job || error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1)) {
+      deps.logger.error({ err: error, jobId: job?.id, extractionId: job?.data.extractionId }, 'dead letter could not be kept');
     }
   });
   worker.on('error', (error) => deps.logger.error({ err: error }, 'dead-letter worker error'));

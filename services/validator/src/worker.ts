@@ -101,7 +101,11 @@ export function createValidatorWorker(deps: ValidatorDeps): ValidatorWorker {
   worker.on('completed', () => metrics?.jobs.inc({ queue: QueueNames.validation, outcome: 'completed' }));
   worker.on('failed', (job, error) => {
     metrics?.jobs.inc({ queue: QueueNames.validation, outcome: 'failed' });
-    deps.logger.error({ err: error, jobId: job?.id, extractionId: job?.data.extractionId }, 'validation job failed');
+    // an attempt that will be retried (Redis away for a moment) is a warning; a job failed for good is an error
+    const final = !job || error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+    const fields = { err: error, jobId: job?.id, extractionId: job?.data.extractionId, attemptsMade: job?.attemptsMade };
+    if (final) deps.logger.error(fields, 'validation job failed');
+    else deps.logger.warn(fields, 'validation attempt failed; will retry');
   });
   worker.on('error', (error) => deps.logger.error({ err: error }, 'validator worker error'));
 

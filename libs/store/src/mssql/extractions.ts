@@ -155,13 +155,15 @@ export async function failStaleExtractions(db: Db, olderThan: Date): Promise<str
 
 /**
  * The user's unsettled extractions in order (order_at, id), each with its baseline: the newest newest_played_at of
- * the user's 'done' extractions ordered before it. Read inside the transaction that holds the user's lock.
+ * the user's 'done' extractions ordered before it (read newest first through extractions_done_baseline). Read inside
+ * the transaction that holds the user's lock.
  */
 export const GAP_CANDIDATES = `
 SELECT e.id, e.state, e.page_full, e.oldest_played_at,
-  (SELECT MAX(b.newest_played_at) FROM extractions b
-    WHERE b.user_id = e.user_id AND b.state = 'done'
-      AND (b.order_at < e.order_at OR (b.order_at = e.order_at AND b.id < e.id))) AS baseline
+  (SELECT TOP (1) b.newest_played_at FROM extractions b
+    WHERE b.user_id = e.user_id AND b.state = 'done' AND b.newest_played_at IS NOT NULL
+      AND (b.order_at < e.order_at OR (b.order_at = e.order_at AND b.id < e.id))
+    ORDER BY b.newest_played_at DESC) AS baseline
 FROM extractions e
 WHERE e.user_id = @user_id AND e.gap_settled_at IS NULL
 ORDER BY e.order_at, e.id`;

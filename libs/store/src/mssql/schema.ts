@@ -252,10 +252,20 @@ const view: Migration = {
 };
 
 /**
- * The PostgreSQL adapter's 0004 adds an index for the gap baseline. Here extractions_user_order (0002) already covers
- * that read (key user_id, order_at, id; state and newest_played_at included), and a filtered index keyed on the
- * computed order_at is best avoided, so the version is recorded with nothing to do: both stores keep one numbering.
+ * evaluateGaps (extractions.ts): the user's unsettled extractions in order, and the newest play of the user's done
+ * extractions before each (read newest first: the first row ordered before the candidate is the answer). The
+ * filtered indexes name the base columns of order_at rather than the computed column itself (a filtered index and
+ * its predicate are kept clear of computed columns).
  */
-const baselineIndex: Migration = { version: '0004', name: 'gap baseline index', steps: [] };
+const baselineIndex: Migration = {
+  version: '0004',
+  name: 'gap baseline index',
+  steps: [
+    `CREATE INDEX extractions_done_baseline ON extractions (user_id, newest_played_at DESC)
+      INCLUDE (fetched_at, requested_at, id) WHERE state = 'done' AND newest_played_at IS NOT NULL`,
+    `CREATE INDEX extractions_unsettled ON extractions (user_id, id)
+      INCLUDE (fetched_at, requested_at, state, page_full, oldest_played_at) WHERE gap_settled_at IS NULL`,
+  ],
+};
 
 export const MIGRATIONS: readonly Migration[] = [core, pipeline, view, baselineIndex];

@@ -12,8 +12,8 @@ import {
 import { AccessTokenRejectedError } from './errors.ts';
 import { count, exchange, parseJson, rateLimited, type CallCounter, type Endpoint, type RawResponse } from './http.ts';
 import { buildAuthorizeUrl } from './pkce.ts';
-import { checkers, type Checker } from './schemas.ts';
-import type { PrivateUser, RecentlyPlayedPage } from './types.ts';
+import { checkers, type Checker, type SchemaProblem } from './schemas.ts';
+import type { PrivateUser, RawRecentlyPlayedPage, RecentlyPlayedPage } from './types.ts';
 
 export interface SpotifyClientOptions {
   /** e.g. https://accounts.spotify.com (SPOTIFY_ACCOUNTS_URL) */
@@ -68,6 +68,18 @@ export interface SpotifyUser {
   profile: PrivateUser;
 }
 
+export interface ItemProblems {
+  /** index in page.items */
+  index: number;
+  problems: SchemaProblem[];
+}
+
+export interface RawRecentlyPlayed {
+  page: RawRecentlyPlayedPage;
+  /** items that fail the as-lived item schema (paths inside the item); empty when every item is valid */
+  invalidItems: ItemProblems[];
+}
+
 export interface SpotifyClient {
   authorizeUrl(o: {
     redirectUri: string;
@@ -81,7 +93,13 @@ export interface SpotifyClient {
   /** refresh_token grant (Basic header). `userId` only labels a ReauthRequiredError. */
   refresh(o: { refreshToken: string; userId?: string }): Promise<RefreshGrant>;
   getMe(accessToken: string): Promise<SpotifyUser>;
+  /** The page, every item checked: one bad item fails the whole call with a PermanentError. */
   getRecentlyPlayed(accessToken: string, query?: RecentlyPlayedQuery): Promise<RecentlyPlayedPage>;
+  /**
+   * The page with its envelope checked (a bad envelope is a PermanentError) and its items only reported, for a
+   * pipeline that checks and dead-letters items one by one. Same schemas as getRecentlyPlayed.
+   */
+  getRecentlyPlayedRaw(accessToken: string, query?: RecentlyPlayedQuery): Promise<RawRecentlyPlayed>;
   /** Follows a page's `next` (re-based on apiUrl: the token is never sent anywhere else). */
   followNext(accessToken: string, next: string): Promise<RecentlyPlayedPage>;
   /** The first page, then each `next` until it is null, an empty page comes, or maxPages were read. */
@@ -314,6 +332,24 @@ export function createSpotifyClient(options: SpotifyClientOptions): SpotifyClien
 
     async getRecentlyPlayed(accessToken, query = {}) {
       return apiGet('recently-played', recentlyPlayedUrl(query), accessToken, checkers.recentlyPlayed);
+    },
+
+    async getRecentlyPlayedRaw(accessToken, query = {}) {
+      const url = recentlyPlayedUrl(query);
+      const page = await apiGet('recently-played', url, accessToken, checkers.recentlyPlayedEnvelope);
+      const invalidItems: ItemProblems[] = [];
+      page.items.forEach((item, index) => {
+        if (!checkers.playHistoryItem.check(item)) {
+          invalidItems.push({ index, problems: checkers.playHistoryItem.problems(item) });
+        }
+      });
+      if (invalidItems.length > 0) {
+        logger.warn(
+          { endpoint: 'recently-played', invalid: invalidItems.length, first: invalidItems[0] },
+          'Spotify page has items that do not match the schema',
+        );
+      }
+      return { page, invalidItems };
     },
 
     async followNext(accessToken, next) {

@@ -8,6 +8,8 @@ export {
   LiveRecentlyPlayedPage,
   LivePrivateUser,
   LiveErrorResponse,
+  LivePlayHistoryItem,
+  LiveRecentlyPlayedEnvelope,
   TokenResponse,
   OAuthErrorResponse,
   checkers,

@@ -4,7 +4,13 @@ import Type from 'typebox';
 import Schema from 'typebox/schema';
 import { applyLiveDifferences } from './live-differences.ts';
 import { CursorPagingPlayHistoryObject, ErrorResponse, PrivateUserObject, type SchemaTarget } from './spec-schemas.ts';
-import type { PrivateUser, RecentlyPlayedPage, WebApiErrorBody } from './types.ts';
+import type {
+  PlayHistoryItem,
+  PrivateUser,
+  RawRecentlyPlayedPage,
+  RecentlyPlayedPage,
+  WebApiErrorBody,
+} from './types.ts';
 
 /** GET /v1/me/player/recently-played as Spotify really answers it. */
 export const LiveRecentlyPlayedPage = applyLiveDifferences('recently-played', CursorPagingPlayHistoryObject);
@@ -12,6 +18,21 @@ export const LiveRecentlyPlayedPage = applyLiveDifferences('recently-played', Cu
 export const LivePrivateUser = applyLiveDifferences('me', PrivateUserObject);
 /** A Web API error body as Spotify really sends it. */
 export const LiveErrorResponse = applyLiveDifferences('error', ErrorResponse);
+
+type Json = Record<string, unknown>;
+const pageProperties = (LiveRecentlyPlayedPage as unknown as { properties: Json }).properties;
+
+/** One item of a recently-played page, as lived (the page schema's `items.items`). */
+export const LivePlayHistoryItem = (pageProperties.items as { items: Json }).items;
+
+/**
+ * The page without checking its items (`items` only has to be an array): for callers that check items one by one,
+ * so one bad record never sinks its batch. Envelope + every item = the page schema.
+ */
+export const LiveRecentlyPlayedEnvelope: Json = {
+  ...(LiveRecentlyPlayedPage as unknown as Json),
+  properties: { ...pageProperties, items: { type: 'array' } },
+};
 
 export const LiveSchemas = {
   'recently-played': LiveRecentlyPlayedPage,
@@ -63,6 +84,8 @@ function checker<T>(schema: object): Checker<T> {
 
 export const checkers = {
   recentlyPlayed: checker<RecentlyPlayedPage>(LiveRecentlyPlayedPage),
+  recentlyPlayedEnvelope: checker<RawRecentlyPlayedPage>(LiveRecentlyPlayedEnvelope),
+  playHistoryItem: checker<PlayHistoryItem>(LivePlayHistoryItem),
   me: checker<PrivateUser>(LivePrivateUser),
   error: checker<WebApiErrorBody>(LiveErrorResponse),
   token: checker<{

@@ -101,6 +101,9 @@ export interface RecentlyPlayedPage {
   items: PlayHistoryItem[];
 }
 
+/** A page whose envelope was checked and whose items were not (see getRecentlyPlayedRaw). */
+export type RawRecentlyPlayedPage = Omit<RecentlyPlayedPage, 'items'> & { items: unknown[] };
+
 export interface PrivateUser {
   account_id?: string;
   country?: string;

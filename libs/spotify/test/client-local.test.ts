@@ -233,6 +233,21 @@ describe('Web API outcomes', () => {
     expect((await caught(client.getRecentlyPlayed(ACCESS))).message).toContain('/items/4/track/duration_ms');
   });
 
+  it('getRecentlyPlayedRaw: a bad item is reported, not thrown; a bad envelope is thrown', async () => {
+    const { client } = makeClient(server.url);
+    const bad = page('before-full.json') as { items: { track: Record<string, unknown> }[] };
+    bad.items[4]!.track.duration_ms = '1000';
+    server.handle((_req, res) => json(res, 200, bad));
+    const { page: got, invalidItems } = await client.getRecentlyPlayedRaw(ACCESS);
+    expect(got.items).toHaveLength(50);
+    expect(invalidItems.map((i) => i.index)).toEqual([4]);
+    expect(invalidItems[0]!.problems[0]!.path).toBe('/track/duration_ms');
+    server.handle((_req, res) => json(res, 200, { ...page('empty.json'), total: 0 }));
+    const e = await caught(client.getRecentlyPlayedRaw(ACCESS));
+    expect(e).toBeInstanceOf(PermanentError);
+    expect(e.message).toContain('/total');
+  });
+
   it('other 4xx → PermanentError; a 4xx whose body is not JSON (not from Spotify itself) → TransientError', async () => {
     const { client, log } = makeClient(server.url);
     server.handle((_req, res) => json(res, 400, { error: { status: 400, message: 'Invalid limit' } }));

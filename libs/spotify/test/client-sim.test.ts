@@ -240,6 +240,14 @@ describe('paging and replay against the simulator', () => {
     expect(truth.slice(-new Set(seen).size).reverse()).toEqual([...new Set(seen)]);
   });
 
+  it('getRecentlyPlayedRaw: a simulator page has no invalid items', async () => {
+    const { client } = simClient();
+    const { accessToken } = await login(sim, client, 'sim-user-1');
+    const { page, invalidItems } = await client.getRecentlyPlayedRaw(accessToken, { limit: 50 });
+    expect(page.items).toHaveLength(50);
+    expect(invalidItems).toEqual([]);
+  });
+
   it('after= paging moves forward in time', async () => {
     const { client } = simClient();
     const { accessToken } = await login(sim, client, 'sim-user-1');

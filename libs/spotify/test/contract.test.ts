@@ -3,12 +3,18 @@
 // client's schemas and the YAML-with-differences (see contract-sim.test.ts for the simulator part).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { LIVE_DIFFERENCES, LiveSchemas, applyLiveDifferences } from '../src/index.ts';
+import { LIVE_DIFFERENCES, LiveSchemas, applyLiveDifferences, checkers } from '../src/index.ts';
 import { SpecTargets } from '../src/spec-schemas.ts';
 import { api, realPage, realPages, verdict, yamlRaw, yamlSpec } from './contract-support.ts';
 import { canonical } from './openapi.ts';
 
 const targets = ['recently-played', 'me', 'error'] as const;
+
+/** What getRecentlyPlayedRaw checks: the envelope, then each item; must agree with the whole-page schema. */
+function envelopeAndItems(body: unknown): boolean {
+  if (!checkers.recentlyPlayedEnvelope.check(body)) return false;
+  return body.items.every((item) => checkers.playHistoryItem.check(item));
+}
 
 describe('the schemas follow the OpenAPI file', () => {
   it('the operations answer with the components the spec schemas are written from', () => {
@@ -86,6 +92,13 @@ describe('the real-shaped pages (../shared/spotify/pages)', () => {
       const v = verdict('recently-played', body);
       expect(v.problems).toEqual([]);
       expect(v).toMatchObject({ client: true, yaml: true });
+    },
+  );
+
+  it.each(realPages().map((p) => [p.name, p.body] as const))(
+    '%s passes the envelope + item checkers too',
+    (_, body) => {
+      expect(envelopeAndItems(body)).toBe(true);
     },
   );
 
@@ -171,6 +184,7 @@ describe('broken responses fail the contract (so the test can fail)', () => {
     const v = verdict('recently-played', body);
     expect(v.client).toBe(false);
     expect(v.yaml).toBe(false);
+    expect(envelopeAndItems(body)).toBe(false);
   });
 
   it('an error body without a message fails', () => {

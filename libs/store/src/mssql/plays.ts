@@ -106,14 +106,18 @@ DECLARE ${staged} TABLE (
   PRIMARY KEY (${owner}, position));
 INSERT INTO ${staged} (${owner}, position, artist_uri, artist_id, artist_name)
 SELECT owner_uri, position, artist_uri, artist_id, artist_name FROM OPENJSON(@batch, '${path}')
-  WITH (owner_uri NVARCHAR(400), position INT, artist_uri NVARCHAR(400), artist_id NVARCHAR(100), artist_name NVARCHAR(1000));
+  WITH (owner_uri NVARCHAR(MAX), position INT, artist_uri NVARCHAR(MAX), artist_id NVARCHAR(MAX), artist_name NVARCHAR(MAX));
 ${upsert(table, staged, [owner, 'position'], ['artist_uri', 'artist_id', 'artist_name'], false)}
 DELETE c FROM ${table} c
 JOIN ${counts} x ON c.${owner} = x.uri
 WHERE c.position >= x.artist_count;`;
 }
 
-/** Request (1) of the load: everything but the gap decisions. Parameters: see `loadBatch`. */
+/**
+ * Request (1) of the load: everything but the gap decisions. Parameters: see `loadBatch`. Catalog strings are read
+ * from the JSON as NVARCHAR(MAX): a value too long for its column then fails the batch loudly (truncation error) when
+ * it lands in the bounded table variable, instead of being cut silently by the conversion.
+ */
 export const LOAD_BATCH = `
 SET NOCOUNT ON;
 -- a replayed or benchmarked batch may come without a record: create it
@@ -126,7 +130,7 @@ DECLARE @artists TABLE (
   id NVARCHAR(100) ${BIN} NULL,
   name NVARCHAR(1000) NOT NULL);
 INSERT INTO @artists (uri, id, name)
-SELECT uri, id, name FROM OPENJSON(@batch, '$.artists') WITH (uri NVARCHAR(400), id NVARCHAR(100), name NVARCHAR(1000));
+SELECT uri, id, name FROM OPENJSON(@batch, '$.artists') WITH (uri NVARCHAR(MAX), id NVARCHAR(MAX), name NVARCHAR(MAX));
 ${upsert('artists', '@artists', ['uri'], ['id', 'name'], true)}
 
 DECLARE @albums TABLE (
@@ -137,12 +141,12 @@ DECLARE @albums TABLE (
   release_date NVARCHAR(20) NULL);
 INSERT INTO @albums (uri, id, name, album_type, release_date)
 SELECT uri, id, name, album_type, release_date FROM OPENJSON(@batch, '$.albums')
-  WITH (uri NVARCHAR(400), id NVARCHAR(100), name NVARCHAR(1000), album_type NVARCHAR(50), release_date NVARCHAR(20));
+  WITH (uri NVARCHAR(MAX), id NVARCHAR(MAX), name NVARCHAR(MAX), album_type NVARCHAR(MAX), release_date NVARCHAR(MAX));
 ${upsert('albums', '@albums', ['uri'], ['id', 'name', 'album_type', 'release_date'], true)}
 
 DECLARE @album_counts TABLE (uri NVARCHAR(400) ${BIN} NOT NULL PRIMARY KEY, artist_count INT NOT NULL);
 INSERT INTO @album_counts (uri, artist_count)
-SELECT uri, artist_count FROM OPENJSON(@batch, '$.albumArtistCounts') WITH (uri NVARCHAR(400), artist_count INT);
+SELECT uri, artist_count FROM OPENJSON(@batch, '$.albumArtistCounts') WITH (uri NVARCHAR(MAX), artist_count INT);
 ${credits('album_artists', 'album_uri', '$.albumArtists', '@album_counts')}
 
 DECLARE @tracks TABLE (
@@ -163,8 +167,8 @@ INSERT INTO @tracks (uri, id, name, duration_ms, explicit, isrc, is_local, disc_
 SELECT uri, id, name, duration_ms, explicit, isrc, is_local, disc_number, track_number, album_uri, local_album,
   artist_count
 FROM OPENJSON(@batch, '$.tracks')
-  WITH (uri NVARCHAR(400), id NVARCHAR(100), name NVARCHAR(1000), duration_ms INT, explicit BIT, isrc NVARCHAR(50),
-    is_local BIT, disc_number INT, track_number INT, album_uri NVARCHAR(400), local_album NVARCHAR(MAX) AS JSON,
+  WITH (uri NVARCHAR(MAX), id NVARCHAR(MAX), name NVARCHAR(MAX), duration_ms INT, explicit BIT, isrc NVARCHAR(MAX),
+    is_local BIT, disc_number INT, track_number INT, album_uri NVARCHAR(MAX), local_album NVARCHAR(MAX) AS JSON,
     artist_count INT);
 ${upsert(
   'tracks',

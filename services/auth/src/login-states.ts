@@ -1,45 +1,77 @@
 // Pending logins: the OAuth state and its PKCE verifier live in Redis (verifier encrypted) for a few minutes, and a
-// state can be taken exactly once (GETDEL), by whichever replica receives the callback.
-import { createHash, randomBytes } from 'node:crypto';
+// state can be taken exactly once (GETDEL), by whichever replica receives the callback. Each login is also bound to
+// the browser that started it (RFC 6749 §10.12): a random value goes to that browser in a cookie, and only its hash
+// is kept beside the verifier.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { registerSecret, type SecretBox } from '@playledger/common';
+import { registerSecret, type SealedValue, type SecretBox } from '@playledger/common';
 import type { AuthKeys } from './keys.ts';
 
 export interface PendingLogin {
   state: string;
   codeChallenge: string;
+  /** for the browser's cookie (see loginCookieName) */
+  binding: string;
+}
+
+export type ConsumedLogin =
+  | { outcome: 'ok'; codeVerifier: string }
+  /** no such state: never issued, expired, or used already */
+  | { outcome: 'unknown-state' }
+  /** the state is real but this browser did not start the login (or blocks cookies) */
+  | { outcome: 'other-browser' };
+
+interface StoredLogin {
+  verifier: SealedValue;
+  /** base64url sha256 of the browser binding */
+  binding: string;
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+/** One cookie per pending login, so two logins started in two tabs do not overwrite each other. */
+export function loginCookieName(state: string): string {
+  return `pl_login_${sha256(state).toString('base64url').slice(0, 12).replace(/[^A-Za-z0-9]/g, '_')}`;
 }
 
 export class LoginStates {
   readonly #redis: Redis;
   readonly #keys: AuthKeys;
   readonly #box: SecretBox;
-  readonly #ttlMs: number;
+  readonly ttlMs: number;
 
   constructor(deps: { redis: Redis; keys: AuthKeys; box: SecretBox; ttlMs: number }) {
     this.#redis = deps.redis;
     this.#keys = deps.keys;
     this.#box = deps.box;
-    this.#ttlMs = deps.ttlMs;
+    this.ttlMs = deps.ttlMs;
   }
 
-  /** Issues a state and a PKCE verifier; returns the state and the S256 challenge for the authorize URL. */
+  /** Issues a state, a PKCE verifier and a browser binding; returns what the browser and the authorize URL need. */
   async issue(): Promise<PendingLogin> {
     const state = randomBytes(32).toString('base64url');
     const verifier = randomBytes(48).toString('base64url'); // 64 characters, RFC 7636 allows 43-128
+    const binding = randomBytes(32).toString('base64url');
     registerSecret(verifier);
-    const sealed = this.#box.seal(verifier, `pkce:${state}`);
-    await this.#redis.set(this.#keys.loginState(state), JSON.stringify(sealed), 'PX', this.#ttlMs);
-    return { state, codeChallenge: createHash('sha256').update(verifier).digest('base64url') };
+    registerSecret(binding);
+    const stored: StoredLogin = {
+      verifier: this.#box.seal(verifier, `pkce:${state}`),
+      binding: sha256(binding).toString('base64url'),
+    };
+    await this.#redis.set(this.#keys.loginState(state), JSON.stringify(stored), 'PX', this.ttlMs);
+    return { state, codeChallenge: sha256(verifier).toString('base64url'), binding };
   }
 
-  /** The verifier of an issued, unexpired, unused state; null otherwise. The state is used up either way. */
-  async consume(state: string): Promise<{ codeVerifier: string } | null> {
-    if (state.length === 0 || state.length > 256) return null;
+  /** Takes the pending login of `state` (used up whatever the outcome) and checks the browser's binding. */
+  async consume(state: string, binding: string | undefined): Promise<ConsumedLogin> {
+    if (state.length === 0 || state.length > 256) return { outcome: 'unknown-state' };
     const raw = await this.#redis.getdel(this.#keys.loginState(state));
-    if (raw === null) return null;
-    const codeVerifier = this.#box.open(JSON.parse(raw) as { keyId: string; ciphertext: string }, `pkce:${state}`);
+    if (raw === null) return { outcome: 'unknown-state' };
+    const stored = JSON.parse(raw) as StoredLogin;
+    const expected = Buffer.from(stored.binding, 'base64url');
+    if (!binding || !timingSafeEqual(sha256(binding), expected)) return { outcome: 'other-browser' };
+    const codeVerifier = this.#box.open(stored.verifier, `pkce:${state}`);
     registerSecret(codeVerifier);
-    return { codeVerifier };
+    return { outcome: 'ok', codeVerifier };
   }
 }

@@ -43,6 +43,11 @@ export const pages = {
       'For your safety each login can be completed once, within a few minutes.',
       'Please start the login again.',
     ], { href: loginUrl, text: 'Log in with Spotify' }),
+  otherBrowser: (loginUrl: string) =>
+    page(400, 'This login was started somewhere else', [
+      'The login can only be completed in the browser where it was started, and that browser must accept cookies.',
+      'Please start the login again here.',
+    ], { href: loginUrl, text: 'Log in with Spotify' }),
   denied: (loginUrl: string) =>
     page(403, 'You did not allow access', [
       'Spotify says you chose not to give playledger access, so nothing was connected and nothing will be recorded.',

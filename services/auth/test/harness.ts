@@ -138,19 +138,75 @@ export async function tokenCalls(simUrl: string): Promise<number> {
 
 // ---- a browser's login, hop by hop ----
 
+/** A browser as far as logins need one: follows redirects and keeps each host's cookies. */
+export class Browser {
+  readonly #cookies = new Map<string, Map<string, string>>();
+  /** authorization codes seen on the way (for the log scan) */
+  readonly codes: string[] = [];
+
+  /** The values of every cookie the browser holds now. */
+  cookieValues(): string[] {
+    return [...this.#cookies.values()].flatMap((jar) => [...jar.values()]);
+  }
+
+  /** One request, no redirect followed; cookies sent and stored. */
+  async get(url: string | URL): Promise<Response> {
+    const target = new URL(url);
+    const jar = this.#cookies.get(target.host) ?? new Map<string, string>();
+    this.#cookies.set(target.host, jar);
+    const code = target.searchParams.get('code');
+    if (code) this.codes.push(code);
+    const headers: Record<string, string> = {};
+    if (jar.size > 0) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const response = await fetch(target, { redirect: 'manual', headers });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair = ''] = cookie.split(';');
+      const eq = pair.indexOf('=');
+      if (eq <= 0) continue;
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      if (value === '' || /max-age=0/i.test(cookie)) jar.delete(name);
+      else jar.set(name, value);
+    }
+    return response;
+  }
+
+  /** Follows every redirect from `url`; the last response and where it came from. */
+  async follow(url: string | URL): Promise<{ response: Response; url: URL }> {
+    let current = new URL(url);
+    for (let hop = 0; hop < 10; hop += 1) {
+      const response = await this.get(current);
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status >= 400 || !location) return { response, url: current };
+      await response.body?.cancel();
+      current = new URL(location, current);
+    }
+    throw new Error('more than 10 redirects');
+  }
+}
+
+/** The whole login in a fresh browser: /login, the simulator's /authorize, back to /callback. */
+export async function browserLogin(authUrl: string, browser = new Browser()): Promise<{ response: Response; url: URL; browser: Browser }> {
+  return { ...(await browser.follow(`${authUrl}/login`)), browser };
+}
+
 export interface LoginHops {
+  browser: Browser;
   authorizeUrl: URL;
   callbackUrl: URL;
 }
 
 /** GET /login and the simulator's /authorize without following the last redirect: the callback URL to visit. */
-export async function loginUntilCallback(authUrl: string): Promise<LoginHops> {
-  const login = await fetch(`${authUrl}/login`, { redirect: 'manual' });
+export async function loginUntilCallback(authUrl: string, browser = new Browser()): Promise<LoginHops> {
+  const login = await browser.get(`${authUrl}/login`);
   if (login.status !== 302) throw new Error(`/login answered ${login.status}`);
   const authorizeUrl = new URL(login.headers.get('location') ?? '');
-  const authorize = await fetch(authorizeUrl, { redirect: 'manual' });
+  const authorize = await browser.get(authorizeUrl);
   if (authorize.status !== 302) throw new Error(`/authorize answered ${authorize.status}: ${await authorize.text()}`);
-  return { authorizeUrl, callbackUrl: new URL(authorize.headers.get('location') ?? '') };
+  const callbackUrl = new URL(authorize.headers.get('location') ?? '');
+  const code = callbackUrl.searchParams.get('code');
+  if (code) browser.codes.push(code);
+  return { browser, authorizeUrl, callbackUrl };
 }
 
 // ---- what is at rest ----

@@ -9,8 +9,11 @@ import { startSimulator, type Simulator } from '@playledger/spotify-sim';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.ts';
 import { TEST_REDIS_URL, dropPrefix, uniquePrefix } from '../../../test/support/redis.ts';
 import { authKeys } from '../src/keys.ts';
+import { loginCookieName } from '../src/login-states.ts';
 import {
+  Browser,
   LogCapture,
+  browserLogin,
   authEnv,
   control,
   dumpDatabase,
@@ -74,6 +77,9 @@ describe('login', () => {
   it('sends the browser to Spotify with scopes, state and an S256 challenge, and keeps no verifier in the URL', async () => {
     const response = await fetch(`${auth.url}/login`, { redirect: 'manual' });
     expect(response.status).toBe(302);
+    const cookie = response.headers.getSetCookie()[0] ?? '';
+    expect(cookie).toMatch(/^pl_login_\w+=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=600; HttpOnly; SameSite=Lax$/);
+    secrets.set('browser binding', cookie.split(';')[0]!.split('=')[1]!);
     const location = new URL(response.headers.get('location') ?? '');
     expect(`${location.origin}${location.pathname}`).toBe(`${sim.url}/authorize`);
     const q = location.searchParams;
@@ -92,16 +98,17 @@ describe('login', () => {
     const ttl = await redis.pttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(600_000);
-    const verifier = box.open(JSON.parse((await redis.get(key))!) as SealedValue, `pkce:${state}`);
+    const verifier = box.open((JSON.parse((await redis.get(key))!) as { verifier: SealedValue }).verifier, `pkce:${state}`);
     expect(createHash('sha256').update(verifier).digest('base64url')).toBe(q.get('code_challenge'));
     secrets.set('PKCE verifier', verifier);
   });
 
   it('completes a whole login with redirects followed: user stored active, schedule registered, token encrypted', async () => {
-    const response = await fetch(`${auth.url}/login`); // follows /login -> /authorize -> /callback
+    const { response, url, browser } = await browserLogin(auth.url); // /login -> /authorize -> /callback
+    browser.codes.forEach((c, i) => secrets.set(`code (whole login ${i})`, c));
     const page = await html(response);
     expect(response.status, page).toBe(200);
-    expect(new URL(response.url).pathname).toBe('/callback');
+    expect(url.pathname).toBe('/callback');
     expect(page).toContain('You are logged in');
     expect(response.headers.get('cache-control')).toBe('no-store');
 
@@ -117,7 +124,7 @@ describe('login', () => {
 
   it('logging in twice changes nothing but the token: one user, one schedule', async () => {
     await control(sim.url, 'POST', '/authorize/next', { userId: 'sim-user-1' });
-    const response = await fetch(`${auth.url}/login`);
+    const { response } = await browserLogin(auth.url);
     expect(response.status).toBe(200);
     expect(await store.listUsers()).toHaveLength(1);
     expect(await scheduledUsers(queue)).toHaveLength(1);
@@ -140,11 +147,38 @@ describe('login', () => {
 
   it('refuses a replayed state (the second visit of one callback)', async () => {
     await control(sim.url, 'POST', '/authorize/next', { userId: 'sim-user-2' });
-    const { callbackUrl } = await loginUntilCallback(auth.url);
+    const { callbackUrl, browser } = await loginUntilCallback(auth.url);
     secrets.set('code (replayed login)', callbackUrl.searchParams.get('code') ?? '');
-    const first = await fetch(callbackUrl);
+    const cookie = { cookie: `${loginCookieName(callbackUrl.searchParams.get('state')!)}=${bindingOf(browser)}` };
+    const first = await browser.get(callbackUrl);
     expect(first.status).toBe(200);
-    const second = await fetch(callbackUrl);
+    const second = await fetch(callbackUrl, { headers: cookie }); // even with the cookie the browser had
+    expect(second.status).toBe(400);
+    expect(await html(second)).toContain('expired or was already used');
+  });
+
+  it('refuses a callback from a browser that did not start the login, and the state is used up', async () => {
+    await control(sim.url, 'POST', '/authorize/next', { userId: 'sim-user-3' });
+    const { callbackUrl, browser } = await loginUntilCallback(auth.url);
+    secrets.set('code (other browser)', callbackUrl.searchParams.get('code') ?? '');
+    const elsewhere = await fetch(callbackUrl); // no cookie: another browser
+    expect(elsewhere.status).toBe(400);
+    expect(await html(elsewhere)).toContain('started somewhere else');
+    const forged = await fetch(callbackUrl, {
+      headers: { cookie: `${loginCookieName(callbackUrl.searchParams.get('state')!)}=${randomBytes(32).toString('base64url')}` },
+    });
+    expect(forged.status).toBe(400);
+    const second = await browser.get(callbackUrl); // the real browser, too late
+    expect(second.status).toBe(400);
+    expect((await store.listUsers()).map((u) => u.spotifyId)).not.toContain('sim-user-3');
+  });
+
+  it('keeps the replayed state refused', async () => {
+    await control(sim.url, 'POST', '/authorize/next', { userId: 'sim-user-1' });
+    const { callbackUrl, browser } = await loginUntilCallback(auth.url);
+    secrets.set('code (replay 2)', callbackUrl.searchParams.get('code') ?? '');
+    expect((await browser.get(callbackUrl)).status).toBe(200);
+    const second = await browser.get(callbackUrl);
     expect(second.status).toBe(400);
     expect(await html(second)).toContain('expired or was already used');
   });
@@ -154,26 +188,28 @@ describe('login', () => {
     const { callbackUrl } = await loginUntilCallback(shortState.url); // LOGIN_STATE_TTL_MS=1000
     secrets.set('code (expired state)', callbackUrl.searchParams.get('code') ?? '');
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const response = await fetch(callbackUrl);
+    // the cookie has expired in a real browser too; sent anyway, the state is still refused
+    const response = await fetch(callbackUrl, { headers: { cookie: 'pl_login_x=y' } });
     expect(response.status).toBe(400);
     expect(await html(response)).toContain('expired or was already used');
     expect((await store.listUsers()).map((u) => u.spotifyId)).not.toContain('sim-user-3');
   });
 
   it('refuses a bad code with a page that says to start again', async () => {
-    const login = await fetch(`${auth.url}/login`, { redirect: 'manual' });
+    const browser = new Browser();
+    const login = await browser.get(`${auth.url}/login`);
     const state = new URL(login.headers.get('location') ?? '').searchParams.get('state') ?? '';
     const code = `not-a-code-${randomBytes(8).toString('hex')}`;
     secrets.set('code (bad)', code);
-    const response = await fetch(`${auth.url}/callback?code=${code}&state=${state}`);
+    const response = await browser.get(`${auth.url}/callback?code=${code}&state=${state}`);
     expect(response.status).toBe(400);
     expect(await html(response)).toContain('Spotify did not accept this login');
   });
 
   it('explains a denied consent (error=access_denied)', async () => {
     await control(sim.url, 'POST', '/authorize/next', { deny: true });
-    const response = await fetch(`${auth.url}/login`);
-    expect(new URL(response.url).searchParams.get('error')).toBe('access_denied');
+    const { response, url } = await browserLogin(auth.url);
+    expect(url.searchParams.get('error')).toBe('access_denied');
     expect(response.status).toBe(403);
     expect(await html(response)).toContain('You did not allow access');
   });
@@ -183,7 +219,7 @@ describe('login', () => {
     await store.setUserStatus(user.userId, 'paused', 'operator');
     await queue.removeJobScheduler(`user:${user.userId}`);
     await control(sim.url, 'POST', '/authorize/next', { userId: 'sim-user-2' });
-    const response = await fetch(`${auth.url}/login`);
+    const { response } = await browserLogin(auth.url);
     expect(response.status).toBe(200);
     expect(await html(response)).toContain('paused');
     expect((await store.getUser(user.userId))?.status).toBe('paused');
@@ -249,3 +285,8 @@ describe('logs', () => {
   });
 });
 
+
+/** The browser binding cookie's value the browser holds (one pending login). */
+function bindingOf(browser: Browser): string {
+  return browser.cookieValues()[0] ?? '';
+}

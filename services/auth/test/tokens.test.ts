@@ -23,6 +23,7 @@ import { TEST_REDIS_URL, dropPrefix, uniquePrefix } from '../../../test/support/
 import { authKeys } from '../src/keys.ts';
 import {
   LogCapture,
+  browserLogin,
   SIM_CLIENT,
   authEnv,
   control,
@@ -94,7 +95,7 @@ beforeAll(async () => {
   redis = new Redis(TEST_REDIS_URL);
   queue = new Queue(QueueNames.extractions, { connection: redis, prefix });
   await control(sim.url, 'POST', '/authorize/next', { userId: 'sim-user-1' });
-  const login = await fetch(`${a.url}/login`);
+  const { response: login } = await browserLogin(a.url);
   expect(login.status).toBe(200);
   userId = (await store.listUsers())[0]!.userId;
   await storedRefreshToken();
@@ -238,7 +239,7 @@ describe('POST /internal/token', () => {
 
   it('re-login makes the user active again and puts the schedule back', async () => {
     await control(sim.url, 'POST', '/authorize/next', { userId: 'sim-user-1' });
-    const response = await fetch(`${b.url}/login`);
+    const { response } = await browserLogin(b.url);
     expect(response.status).toBe(200);
     const user = await store.getUser(userId);
     expect(user?.status).toBe('active');

@@ -7,6 +7,7 @@ import { pages, type Page } from '../pages.ts';
 import { registerLogin } from '../registration.ts';
 import { SCOPES } from '../spotify-port.ts';
 import type { Clock } from '../clock.ts';
+import { loginCookieName } from '../login-states.ts';
 
 export interface LoginRouteOptions {
   core: AuthCore;
@@ -37,7 +38,7 @@ export function registerLoginRoutes(app: FastifyInstance, o: LoginRouteOptions):
   const loginUrl = () => `${o.urls().publicBase}/login`;
 
   app.get('/login', async (_request, reply) => {
-    const { state, codeChallenge } = await o.core.states.issue();
+    const { state, codeChallenge, binding } = await o.core.states.issue();
     o.logger.debug('login started: state and PKCE verifier kept for the callback');
     const url = new URL('/authorize', o.accountsUrl);
     url.search = new URLSearchParams({
@@ -49,7 +50,12 @@ export function registerLoginRoutes(app: FastifyInstance, o: LoginRouteOptions):
       code_challenge_method: 'S256',
       code_challenge: codeChallenge,
     }).toString();
-    return reply.header('cache-control', 'no-store').redirect(url.toString(), 302);
+    const secure = o.urls().redirectUri.startsWith('https:') ? '; Secure' : '';
+    const maxAge = Math.ceil(o.core.states.ttlMs / 1000);
+    return reply
+      .header('cache-control', 'no-store')
+      .header('set-cookie', `${loginCookieName(state)}=${binding}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure}`)
+      .redirect(url.toString(), 302);
   });
 
   app.get<{ Querystring: Static<typeof CallbackQuery> }>(
@@ -59,10 +65,16 @@ export function registerLoginRoutes(app: FastifyInstance, o: LoginRouteOptions):
       const { code, state, error } = request.query;
       registerSecret(code);
       if (!state) return send(reply, pages.stateMissing(loginUrl()));
-      const pending = await o.core.states.consume(state);
-      if (!pending) {
+      const cookie = loginCookieName(state);
+      reply.header('set-cookie', `${cookie}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax`);
+      const pending = await o.core.states.consume(state, readCookie(request.headers.cookie, cookie));
+      if (pending.outcome === 'unknown-state') {
         o.logger.info('login callback with an unknown, expired or used state: refused');
         return send(reply, pages.stateInvalid(loginUrl()));
+      }
+      if (pending.outcome === 'other-browser') {
+        o.logger.info('login callback from a browser that did not start this login: refused');
+        return send(reply, pages.otherBrowser(loginUrl()));
       }
       o.logger.debug('login callback: state accepted');
       if (error !== undefined) {
@@ -93,4 +105,12 @@ export function registerLoginRoutes(app: FastifyInstance, o: LoginRouteOptions):
       }
     },
   );
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
 }

@@ -19,7 +19,7 @@ const schemas: Record<string, TObject> = {
 
 /** Variables that only docker compose reads (they configure the containers, not a service). */
 const composeOnly: [string, string][] = [
-  ['MSSQL_SA_PASSWORD', 'SQL Server sa password (docker compose; 8+ characters with upper, lower, digit and symbol)'],
+  ['MSSQL_SA_PASSWORD', 'SQL Server sa password (docker compose; 8+ characters with upper, lower, digit and symbol; it goes into DATABASE_URL, so avoid @ # / % or percent-encode them)'],
   ['POSTGRES_PASSWORD', 'PostgreSQL password (docker compose with docker-compose.postgres.yml)'],
 ];
 

@@ -50,5 +50,7 @@ export function createDeadLetterWorker(deps: LoadWorkerDeps): Worker<DeadLetterJ
     }
   });
   worker.on('error', (error) => deps.logger.error({ err: error }, 'dead-letter worker error'));
+  // a job whose worker died (lock expired) goes back to waiting; another worker takes it up
+  worker.on('stalled', (jobId) => deps.logger.warn({ jobId, queue: QueueNames.deadLetters }, 'stalled job moved back to waiting'));
   return worker;
 }

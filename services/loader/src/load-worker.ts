@@ -141,6 +141,8 @@ export function createLoadWorker(deps: LoadWorkerDeps, deadLetterQueue: Queue<De
   worker.on('completed', () => metrics?.jobs.inc({ queue: QueueNames.load, outcome: 'completed' }));
   worker.on('failed', () => metrics?.jobs.inc({ queue: QueueNames.load, outcome: 'failed' }));
   worker.on('error', (error) => deps.logger.error({ err: error }, 'load worker error'));
+  // a job whose worker died (lock expired) goes back to waiting; another worker takes it up
+  worker.on('stalled', (jobId) => deps.logger.warn({ jobId, queue: QueueNames.load }, 'stalled job moved back to waiting'));
   return worker;
 }
 

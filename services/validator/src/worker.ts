@@ -108,6 +108,8 @@ export function createValidatorWorker(deps: ValidatorDeps): ValidatorWorker {
     else deps.logger.warn(fields, 'validation attempt failed; will retry');
   });
   worker.on('error', (error) => deps.logger.error({ err: error }, 'validator worker error'));
+  // a job whose worker died (lock expired) goes back to waiting; another worker takes it up
+  worker.on('stalled', (jobId) => deps.logger.warn({ jobId, queue: QueueNames.validation }, 'stalled job moved back to waiting'));
 
   return {
     worker,

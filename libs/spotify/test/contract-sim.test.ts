@@ -4,7 +4,7 @@
 // checked against the client's token schemas (FACTS 21, 25).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkers } from '../src/index.ts';
-import { PAGES_DIR, verdict } from './contract-support.ts';
+import { PAGES_DIR, pageFactProblems, verdict } from './contract-support.ts';
 import { makeClient } from './support.ts';
 import {
   SIM_CLIENT_ID,
@@ -40,6 +40,7 @@ function expectPage(body: unknown) {
   const v = verdict('recently-played', body);
   expect(v.problems).toEqual([]);
   expect(v).toMatchObject({ client: true, yaml: true });
+  expect(pageFactProblems(body)).toEqual([]);
   return body as {
     items: { played_at: string; context: unknown; track: { is_local: boolean } }[];
     cursors: unknown;

@@ -59,3 +59,43 @@ export function realPages(): { name: string; body: unknown }[] {
 export function realPage(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(`${PAGES_DIR}/${name}`, 'utf8')) as Record<string, unknown>;
 }
+
+/**
+ * What a page must satisfy beyond its schema (FACTS 6-9): newest first; cursors = the newest and oldest played_at
+ * in ms; `next` pages on with the cursor of the request's direction and the same limit; an empty page has null
+ * cursors and next. Returns the broken rules (empty = all hold).
+ */
+export function pageFactProblems(body: unknown): string[] {
+  const page = body as {
+    href: string;
+    limit: number;
+    next: string | null;
+    cursors: { after: string; before: string } | null;
+    items: { played_at: string }[];
+  };
+  const problems: string[] = [];
+  if (page.items.length === 0) {
+    if (page.cursors !== null) problems.push('fact 8: empty page with cursors');
+    if (page.next !== null) problems.push('fact 8: empty page with next');
+    return problems;
+  }
+  const ms = page.items.map((i) => Date.parse(i.played_at));
+  if (ms.some((t, i) => i > 0 && t > ms[i - 1]!)) problems.push('fact 9: not newest first');
+  if (page.cursors?.after !== String(ms[0])) problems.push('fact 6: cursors.after is not the newest played_at');
+  if (page.cursors?.before !== String(ms.at(-1))) problems.push('fact 6: cursors.before is not the oldest played_at');
+  if (page.next === null) return problems;
+  const href = new URL(page.href);
+  const next = new URL(page.next);
+  const forward = href.searchParams.has('after');
+  if (next.pathname !== href.pathname) problems.push('fact 7: next is another path');
+  const expected = forward ? { after: page.cursors?.after } : { before: page.cursors?.before };
+  const got = {
+    after: next.searchParams.get('after') ?? undefined,
+    before: next.searchParams.get('before') ?? undefined,
+  };
+  if (JSON.stringify({ after: undefined, before: undefined, ...expected }) !== JSON.stringify(got)) {
+    problems.push(`fact 7: next cursor ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
+  }
+  if (next.searchParams.get('limit') !== String(page.limit)) problems.push('fact 7: next has another limit');
+  return problems;
+}

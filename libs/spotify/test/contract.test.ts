@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LIVE_DIFFERENCES, LiveSchemas, applyLiveDifferences, checkers } from '../src/index.ts';
 import { SpecTargets } from '../src/spec-schemas.ts';
-import { api, realPage, realPages, verdict, yamlRaw, yamlSpec } from './contract-support.ts';
+import { api, pageFactProblems, realPage, realPages, verdict, yamlRaw, yamlSpec } from './contract-support.ts';
 import { canonical } from './openapi.ts';
 
 const targets = ['recently-played', 'me', 'error'] as const;
@@ -101,6 +101,20 @@ describe('the real-shaped pages (../shared/spotify/pages)', () => {
       expect(envelopeAndItems(body)).toBe(true);
     },
   );
+
+  it.each(realPages().map((p) => [p.name, p.body] as const))(
+    '%s keeps the cursor and next rules (FACTS 6-9)',
+    (_, body) => {
+      expect(pageFactProblems(body)).toEqual([]);
+    },
+  );
+
+  it('the cursor rules can fail', () => {
+    expect(pageFactProblems(broken('before-full.json', set('/cursors/after', '1')))).not.toEqual([]);
+    expect(
+      pageFactProblems(broken('after-duplicates.json', set('/next', realPage('before-full.json').next))),
+    ).not.toEqual([]);
+  });
 
   it('the differences are needed: the pages with null contexts and the empty page fail the YAML as written', () => {
     expect(yamlRaw['recently-played'].Check(realPage('empty.json'))).toBe(false);

@@ -652,6 +652,20 @@ export function describeStoreConformance(adapterName: string, makeStore: () => P
         expect(await store.countPlays(userId)).toBe(30);
       });
 
+      it('two loads at once of one play reported 0.5 s apart store it once', async () => {
+        const userId = uid('race2');
+        for (let i = 0; i < 5; i++) {
+          const t0 = at(i * 10 * MINUTE);
+          const a = loadJob(userId, uid('ra'), [play(`r2x${i}`, t0)], { fetchedAt: at(300 * MINUTE) });
+          const b = loadJob(userId, uid('rb'), [play(`r2x${i}`, new Date(t0.getTime() + 500))], {
+            fetchedAt: at(301 * MINUTE),
+          });
+          const [ra, rb] = await Promise.all([store.loadBatch(a), store.loadBatch(b)]);
+          expect(ra.newPlays + rb.newPlays).toBe(1);
+        }
+        expect(await store.countPlays(userId)).toBe(5);
+      });
+
       it('shared tracks loaded for many users at once do not fail', async () => {
         const plays = run('shared', at(0), 20);
         const users = Array.from({ length: 4 }, () => uid('many'));

@@ -23,7 +23,9 @@ export const TRANSIENT_SQLSTATE_CLASSES: readonly string[] = ['08', '53'];
 export const PERMANENT_SQLSTATE_CLASSES: readonly string[] = ['22', '23'];
 
 /** SQL Server: 1205 deadlock victim, -2 timeout, 1222 lock timeout, Azure SQL throttling and failover numbers. */
-export const TRANSIENT_MSSQL_NUMBERS: readonly number[] = [1205, -2, 1222, 40197, 40501, 40613, 49918, 49919, 49920, 4060, 233, 10053, 10054, 10060];
+export const TRANSIENT_MSSQL_NUMBERS: readonly number[] = [
+  1205, -2, 1222, 40197, 40501, 40613, 49918, 49919, 49920, 4060, 233, 10053, 10054, 10060,
+];
 /** SQL Server: conversion, truncation, constraint and key violations. */
 export const PERMANENT_MSSQL_NUMBERS: readonly number[] = [245, 515, 547, 2601, 2627, 2628, 8115, 8152];
 
@@ -56,7 +58,8 @@ function classifyOne(error: unknown): DbErrorKind | null {
   if (typeof code === 'string') {
     if (TRANSIENT_CODES.includes(code)) return 'transient';
     if (SQLSTATE.test(code)) {
-      if (TRANSIENT_SQLSTATES.includes(code) || TRANSIENT_SQLSTATE_CLASSES.includes(code.slice(0, 2))) return 'transient';
+      if (TRANSIENT_SQLSTATES.includes(code) || TRANSIENT_SQLSTATE_CLASSES.includes(code.slice(0, 2)))
+        return 'transient';
       if (PERMANENT_SQLSTATE_CLASSES.includes(code.slice(0, 2))) return 'permanent';
     }
   }

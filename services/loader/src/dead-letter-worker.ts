@@ -19,7 +19,9 @@ export function createDeadLetterWorker(deps: LoadWorkerDeps): Worker<DeadLetterJ
     const started = performance.now();
     if (!Value.Check(DeadLetterJob, job.data)) {
       const problem = [...Value.Errors(DeadLetterJob, job.data)][0];
-      throw new UnrecoverableError(`not a dead letter: ${problem ? `${problem.instancePath} ${problem.message}` : 'invalid'}`);
+      throw new UnrecoverableError(
+        `not a dead letter: ${problem ? `${problem.instancePath} ${problem.message}` : 'invalid'}`,
+      );
     }
     const { extractionId, userId, stage, rule, field } = job.data;
     const log = deps.logger.child({ jobId: job.id, extractionId, userId });
@@ -28,7 +30,8 @@ export function createDeadLetterWorker(deps: LoadWorkerDeps): Worker<DeadLetterJ
       log.info({ deadLetterId: kept.id, stage, rule, field, timesSeen: kept.timesSeen }, 'dead letter kept');
       return { deadLetterId: kept.id, timesSeen: kept.timesSeen };
     } catch (error) {
-      if (classifyDbError(error) === 'permanent') throw new UnrecoverableError(error instanceof Error ? error.message : String(error));
+      if (classifyDbError(error) === 'permanent')
+        throw new UnrecoverableError(error instanceof Error ? error.message : String(error));
       log.warn({ err: error, attempt: job.attemptsMade + 1 }, 'keeping the dead letter failed; will retry');
       throw error;
     } finally {
@@ -46,11 +49,16 @@ export function createDeadLetterWorker(deps: LoadWorkerDeps): Worker<DeadLetterJ
   worker.on('failed', (job, error) => {
     metrics?.jobs.inc({ queue: QueueNames.deadLetters, outcome: 'failed' });
     if (!job || error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1)) {
-      deps.logger.error({ err: error, jobId: job?.id, extractionId: job?.data.extractionId }, 'dead letter could not be kept');
+      deps.logger.error(
+        { err: error, jobId: job?.id, extractionId: job?.data.extractionId },
+        'dead letter could not be kept',
+      );
     }
   });
   worker.on('error', (error) => deps.logger.error({ err: error }, 'dead-letter worker error'));
   // a job whose worker died (lock expired) goes back to waiting; another worker takes it up
-  worker.on('stalled', (jobId) => deps.logger.warn({ jobId, queue: QueueNames.deadLetters }, 'stalled job moved back to waiting'));
+  worker.on('stalled', (jobId) =>
+    deps.logger.warn({ jobId, queue: QueueNames.deadLetters }, 'stalled job moved back to waiting'),
+  );
   return worker;
 }

@@ -50,7 +50,10 @@ function safeId(value: string): string {
   return value.replace(/[^A-Za-z0-9_-]/g, '-');
 }
 
-export function createLoadWorker(deps: LoadWorkerDeps, deadLetterQueue: Queue<DeadLetterJob>): Worker<LoadJob, LoadOutcome> {
+export function createLoadWorker(
+  deps: LoadWorkerDeps,
+  deadLetterQueue: Queue<DeadLetterJob>,
+): Worker<LoadJob, LoadOutcome> {
   const { store, metrics } = deps;
 
   async function load(job: Job<LoadJob>, log: Logger): Promise<LoadOutcome> {
@@ -73,7 +76,10 @@ export function createLoadWorker(deps: LoadWorkerDeps, deadLetterQueue: Queue<De
         'gap in the listening history: plays between from and to may be lost',
       );
     }
-    log.info({ newPlays: result.newPlays, knownPlays: result.knownPlays, redelivery, replayOf: data.replayOf }, 'batch loaded');
+    log.info(
+      { newPlays: result.newPlays, knownPlays: result.knownPlays, redelivery, replayOf: data.replayOf },
+      'batch loaded',
+    );
     return { newPlays: result.newPlays, knownPlays: result.knownPlays, gapId: result.gap?.id ?? null, redelivery };
   }
 
@@ -94,7 +100,9 @@ export function createLoadWorker(deps: LoadWorkerDeps, deadLetterQueue: Queue<De
       record: withoutReplay(data),
       rejectedAt: new Date().toISOString(),
     };
-    await deadLetterQueue.add(LOAD_FAILED_RULE, deadLetter, { jobId: `dl-${safeId(job.id ?? `load-${data.extractionId}`)}` });
+    await deadLetterQueue.add(LOAD_FAILED_RULE, deadLetter, {
+      jobId: `dl-${safeId(job.id ?? `load-${data.extractionId}`)}`,
+    });
     metrics?.playsDeadLettered.inc({ stage: 'loader', rule: LOAD_FAILED_RULE });
     log.error({ err: error, attempt }, 'batch dead-lettered: loading failed for good');
     try {
@@ -112,7 +120,9 @@ export function createLoadWorker(deps: LoadWorkerDeps, deadLetterQueue: Queue<De
     const started = performance.now();
     if (!Value.Check(LoadJob, job.data)) {
       const problem = [...Value.Errors(LoadJob, job.data)][0];
-      throw new UnrecoverableError(`not a load job: ${problem ? `${problem.instancePath} ${problem.message}` : 'invalid'}`);
+      throw new UnrecoverableError(
+        `not a load job: ${problem ? `${problem.instancePath} ${problem.message}` : 'invalid'}`,
+      );
     }
     const log = deps.logger.child({ jobId: job.id, extractionId: job.data.extractionId, userId: job.data.userId });
     try {
@@ -142,10 +152,16 @@ export function createLoadWorker(deps: LoadWorkerDeps, deadLetterQueue: Queue<De
   worker.on('failed', () => metrics?.jobs.inc({ queue: QueueNames.load, outcome: 'failed' }));
   worker.on('error', (error) => deps.logger.error({ err: error }, 'load worker error'));
   // a job whose worker died (lock expired) goes back to waiting; another worker takes it up
-  worker.on('stalled', (jobId) => deps.logger.warn({ jobId, queue: QueueNames.load }, 'stalled job moved back to waiting'));
+  worker.on('stalled', (jobId) =>
+    deps.logger.warn({ jobId, queue: QueueNames.load }, 'stalled job moved back to waiting'),
+  );
   return worker;
 }
 
 export function createDeadLetterQueue(deps: Pick<LoadWorkerDeps, 'connection' | 'prefix'>): Queue<DeadLetterJob> {
-  return new Queue<DeadLetterJob>(QueueNames.deadLetters, { connection: deps.connection, prefix: deps.prefix, defaultJobOptions });
+  return new Queue<DeadLetterJob>(QueueNames.deadLetters, {
+    connection: deps.connection,
+    prefix: deps.prefix,
+    defaultJobOptions,
+  });
 }

@@ -5,9 +5,12 @@ import { classifyDbError } from '../src/index.ts';
 const withCode = (code: string) => Object.assign(new Error('whatever the text says'), { code });
 
 describe('classifyDbError', () => {
-  it.each(['08006', '08001', '40001', '40P01', '57P01', '57P03', '53300', '55P03', '57014'])('pg %s is transient', (code) => {
-    expect(classifyDbError(withCode(code))).toBe('transient');
-  });
+  it.each(['08006', '08001', '40001', '40P01', '57P01', '57P03', '53300', '55P03', '57014'])(
+    'pg %s is transient',
+    (code) => {
+      expect(classifyDbError(withCode(code))).toBe('transient');
+    },
+  );
 
   it.each(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ESOCKET', 'ETIMEOUT'])('%s is transient', (code) => {
     expect(classifyDbError(withCode(code))).toBe('transient');
@@ -20,7 +23,9 @@ describe('classifyDbError', () => {
   it('reads SQL Server error numbers', () => {
     expect(classifyDbError(Object.assign(new Error('x'), { number: 1205 }))).toBe('transient');
     expect(classifyDbError(Object.assign(new Error('x'), { number: 2627 }))).toBe('permanent');
-    expect(classifyDbError(Object.assign(new Error('x'), { code: 'EREQUEST', originalError: { number: 8152 } }))).toBe('permanent');
+    expect(classifyDbError(Object.assign(new Error('x'), { code: 'EREQUEST', originalError: { number: 8152 } }))).toBe(
+      'permanent',
+    );
   });
 
   it('follows causes and aggregate errors', () => {

@@ -24,7 +24,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const pgError = (code: string) => Object.assign(new Error(`simulated database error ${code}`), { code, severity: 'FATAL' });
+const pgError = (code: string) =>
+  Object.assign(new Error(`simulated database error ${code}`), { code, severity: 'FATAL' });
 
 /** The real store, but loadBatch fails with what `failure(call)` returns (undefined = pass through). */
 function failingStore(failure: (call: number) => Error | undefined): Store {
@@ -56,7 +57,13 @@ const fast = { attempts: 3, backoff: { type: 'fixed', delay: 50 } };
 describe('loader failures', () => {
   it('retries a transient failure and loads once the database answers', async () => {
     pipeline = await startPipeline(
-      failingStore((call) => (call === 1 ? pgError('57P01') : call === 2 ? Object.assign(new Error('reset'), { code: 'ECONNRESET' }) : undefined)),
+      failingStore((call) =>
+        call === 1
+          ? pgError('57P01')
+          : call === 2
+            ? Object.assign(new Error('reset'), { code: 'ECONNRESET' })
+            : undefined,
+      ),
       'recover',
     );
     const job = await loadJobFor('ext-recover', 'user-recover');
@@ -70,7 +77,10 @@ describe('loader failures', () => {
 
   it('dead-letters the batch with the last error once attempts are exhausted, and fails the extraction', async () => {
     // pg reports a dropped connection as a plain Error without a code: it must count as transient
-    pipeline = await startPipeline(failingStore((call) => (call < 3 ? pgError('40P01') : new Error('Connection terminated unexpectedly'))), 'exhaust');
+    pipeline = await startPipeline(
+      failingStore((call) => (call < 3 ? pgError('40P01') : new Error('Connection terminated unexpectedly'))),
+      'exhaust',
+    );
     const job = await loadJobFor('ext-exhaust', 'user-exhaust');
     await pipeline.load.add('load', job, { ...fast, jobId: 'load-ext-exhaust' });
     expect(await waitForJob(pipeline.load, 'load-ext-exhaust')).toMatchObject({ state: 'failed', attemptsMade: 3 });
@@ -93,7 +103,10 @@ describe('loader failures', () => {
   });
 
   it('dead-letters at once on a permanent failure (no retries)', async () => {
-    pipeline = await startPipeline(failingStore(() => pgError('23505')), 'permanent');
+    pipeline = await startPipeline(
+      failingStore(() => pgError('23505')),
+      'permanent',
+    );
     const job = await loadJobFor('ext-permanent', 'user-permanent');
     await pipeline.load.add('load', job, { ...fast, jobId: 'load-ext-permanent' });
     expect(await waitForJob(pipeline.load, 'load-ext-permanent')).toMatchObject({ state: 'failed', attemptsMade: 1 });
@@ -107,7 +120,10 @@ describe('loader failures', () => {
   });
 
   it('loads a dead-lettered batch replayed to the loader, and resolves its dead letter', async () => {
-    pipeline = await startPipeline(failingStore((call) => (call === 1 ? pgError('22P02') : undefined)), 'replay-load');
+    pipeline = await startPipeline(
+      failingStore((call) => (call === 1 ? pgError('22P02') : undefined)),
+      'replay-load',
+    );
     const job = await loadJobFor('ext-replay-load', 'user-replay-load');
     await pipeline.load.add('load', job, { ...fast, jobId: 'load-ext-replay-load' });
     expect(await waitForJob(pipeline.load, 'load-ext-replay-load')).toMatchObject({ state: 'failed' });
@@ -121,7 +137,9 @@ describe('loader failures', () => {
     await store.markDeadLetterReplayed(entry!.id);
     const replay = { ...(entry!.record as LoadJob), replayOf: entry!.id };
     await pipeline.load.add('load', replay, { ...fast, jobId: `load-ext-replay-load-replay-${entry!.id}` });
-    expect(await waitForJob(pipeline.load, `load-ext-replay-load-replay-${entry!.id}`)).toMatchObject({ state: 'completed' });
+    expect(await waitForJob(pipeline.load, `load-ext-replay-load-replay-${entry!.id}`)).toMatchObject({
+      state: 'completed',
+    });
     expect(await store.getDeadLetter(entry!.id)).toMatchObject({ status: 'resolved' });
     expect(await store.getExtraction('ext-replay-load')).toMatchObject({ state: 'done', newPlays: 2, knownPlays: 0 });
     expect(await store.countPlays('user-replay-load')).toBe(2);

@@ -2,7 +2,16 @@
 // loader workers started in this process through their factories.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QueueNames, createLogger, createRedis, defaultJobOptions, type LoadJob, type Logger, type Metrics, type RawPageJob } from '@playledger/common';
+import {
+  QueueNames,
+  createLogger,
+  createRedis,
+  defaultJobOptions,
+  type LoadJob,
+  type Logger,
+  type Metrics,
+  type RawPageJob,
+} from '@playledger/common';
 import { createStore, type Store } from '@playledger/store';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.ts';
 import { TEST_REDIS_URL, dropPrefix, uniquePrefix } from '../../../test/support/redis.ts';
@@ -72,7 +81,10 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 }
 
 /** Waits until the job has finished and returns its final state and attempts. */
-export async function waitForJob(queue: Queue, jobId: string): Promise<{ state: string; attemptsMade: number; returnvalue: unknown }> {
+export async function waitForJob(
+  queue: Queue,
+  jobId: string,
+): Promise<{ state: string; attemptsMade: number; returnvalue: unknown }> {
   return waitFor(`job ${jobId}`, async () => {
     const state = await queue.getJobState(jobId);
     if (state !== 'completed' && state !== 'failed') return undefined;
@@ -82,7 +94,14 @@ export async function waitForJob(queue: Queue, jobId: string): Promise<{ state: 
 }
 
 /** What the extractor does before it publishes a page: the record, marked fetched. */
-export async function startExtraction(store: Store, id: string, userId: string, items: unknown[], fetchedAt: Date, limit = 50): Promise<RawPageJob> {
+export async function startExtraction(
+  store: Store,
+  id: string,
+  userId: string,
+  items: unknown[],
+  fetchedAt: Date,
+  limit = 50,
+): Promise<RawPageJob> {
   await store.startExtraction({ id, userId, trigger: 'manual', requestedAt: fetchedAt });
   await store.markExtractionFetched(id, {
     fetchedAt,

@@ -25,7 +25,15 @@ const children: ChildProcess[] = [];
 async function startLoader(): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['services/loader/src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, PORT: '0', HOST: '127.0.0.1', STORE_KIND: 'postgres', DATABASE_URL: db.url },
+    env: {
+      ...process.env,
+      REDIS_URL: TEST_REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      STORE_KIND: 'postgres',
+      DATABASE_URL: db.url,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(child);
@@ -51,7 +59,11 @@ afterAll(async () => {
 describe('a killed loader', () => {
   it('its active job is processed again by another loader and loaded exactly once', async () => {
     const userId = 'user-killed';
-    const items = [trackItem(1, '2025-09-01T10:00:00.000Z'), trackItem(2, '2025-09-01T10:04:00.000Z'), trackItem(3, '2025-09-01T10:08:00.000Z')];
+    const items = [
+      trackItem(1, '2025-09-01T10:00:00.000Z'),
+      trackItem(2, '2025-09-01T10:04:00.000Z'),
+      trackItem(3, '2025-09-01T10:08:00.000Z'),
+    ];
     const raw = await startExtraction(store, 'ext-killed', userId, items, new Date());
     const { load } = validatePage(raw, new Date());
 
@@ -65,7 +77,9 @@ describe('a killed loader', () => {
     try {
       const first = await startLoader();
       await queue.add('load', load, { jobId: 'load-ext-killed' });
-      await waitFor('the job active in the first loader', async () => ((await queue.getJob('load-ext-killed'))?.processedOn ? true : undefined));
+      await waitFor('the job active in the first loader', async () =>
+        (await queue.getJob('load-ext-killed'))?.processedOn ? true : undefined,
+      );
       const exited = once(first, 'exit');
       first.kill('SIGKILL');
       await exited;

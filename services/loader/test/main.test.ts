@@ -16,7 +16,11 @@ interface Running {
 }
 
 async function start(script: string, env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, [script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   const ready = new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -58,7 +62,14 @@ describe('the processes', () => {
     ['loader', 'services/loader/src/main.ts', { STORE_KIND: 'postgres' }],
   ] as const) {
     it(`${service}: becomes ready, serves /healthz /readyz /metrics, stops on SIGTERM`, async () => {
-      const env = { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url, ...extra };
+      const env = {
+        REDIS_URL: TEST_REDIS_URL,
+        QUEUE_PREFIX: prefix,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: db.url,
+        ...extra,
+      };
       const running = await start(script, env);
       const base = `http://127.0.0.1:${running.port}`;
       expect((await fetch(`${base}/healthz`)).status).toBe(200);

@@ -4,7 +4,15 @@ import type { Store } from '@playledger/store';
 import { readPage, trackItem } from '../../validator/test/fixtures.ts';
 import { validatePage } from '../../validator/src/index.ts';
 import { createMetrics } from '@playledger/common';
-import { capturingLogger, openStore, startExtraction, startPipeline, waitFor, waitForJob, type Pipeline } from './helpers.ts';
+import {
+  capturingLogger,
+  openStore,
+  startExtraction,
+  startPipeline,
+  waitFor,
+  waitForJob,
+  type Pipeline,
+} from './helpers.ts';
 import type { TestDatabase } from '../../../test/support/postgres.ts';
 
 let db: TestDatabase;
@@ -100,7 +108,10 @@ describe('validator + loader', () => {
   it('keeps a poisoned record seen by several extractions as one dead letter with its count', async () => {
     pipeline = await startPipeline(store, 'seen');
     const userId = 'user-seen';
-    const poisoned = { ...trackItem(70, '2025-06-01T10:00:00.000Z'), track: { ...trackItem(70, '').track, duration_ms: 'long' } };
+    const poisoned = {
+      ...trackItem(70, '2025-06-01T10:00:00.000Z'),
+      track: { ...trackItem(70, '').track, duration_ms: 'long' },
+    };
     const ids = ['ext-seen-1', 'ext-seen-2', 'ext-seen-3'];
     for (const [i, id] of ids.entries()) {
       const valid = trackItem(i, `2025-06-01T1${i + 1}:00:00.000Z`);
@@ -113,7 +124,12 @@ describe('validator + loader', () => {
       return page.items[0]?.timesSeen === 3 ? page.items : undefined;
     });
     expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ stage: 'validator', rule: 'invalid-value', field: '/track/duration_ms', timesSeen: 3 });
+    expect(entries[0]).toMatchObject({
+      stage: 'validator',
+      rule: 'invalid-value',
+      field: '/track/duration_ms',
+      timesSeen: 3,
+    });
     expect(entries[0]!.lastSeenAt.getTime()).toBeGreaterThanOrEqual(entries[0]!.firstSeenAt.getTime());
     expect(await store.countPlays(userId)).toBe(3);
   });
@@ -122,7 +138,12 @@ describe('validator + loader', () => {
     pipeline = await startPipeline(store, 'empty');
     const job = await startExtraction(store, 'ext-empty', 'user-empty', [], new Date());
     await pipeline.validation.add('page', job, { jobId: 'raw-ext-empty' });
-    expect(await waitForExtraction('ext-empty')).toMatchObject({ newPlays: 0, knownPlays: 0, deadLettered: 0, fetched: 0 });
+    expect(await waitForExtraction('ext-empty')).toMatchObject({
+      newPlays: 0,
+      knownPlays: 0,
+      deadLettered: 0,
+      fetched: 0,
+    });
   });
 
   it('resolves a dead letter whose replayed record loaded', async () => {
@@ -138,7 +159,11 @@ describe('validator + loader', () => {
     // what the api's replay does: the corrected record back to the stage that rejected it
     const corrected = trackItem(5, '2025-07-01T10:00:00.000Z');
     await store.markDeadLetterReplayed(entry!.id);
-    await pipeline.validation.add('page', { ...first, items: [corrected], replayOf: entry!.id }, { jobId: `raw-replay-${entry!.id}` });
+    await pipeline.validation.add(
+      'page',
+      { ...first, items: [corrected], replayOf: entry!.id },
+      { jobId: `raw-replay-${entry!.id}` },
+    );
     await waitFor('the dead letter resolved', async () => {
       const d = await store.getDeadLetter(entry!.id);
       return d?.status === 'resolved' ? d : undefined;
@@ -154,7 +179,13 @@ describe('validator + loader', () => {
     const t0 = Date.parse('2025-10-01T10:00:00.000Z');
     const at = (minutes: number) => new Date(t0 + minutes * 60_000).toISOString();
 
-    const first = await startExtraction(store, 'ext-gap-1', userId, [trackItem(1, at(10)), trackItem(2, at(5)), trackItem(3, at(0))], new Date(Date.now() - 1000));
+    const first = await startExtraction(
+      store,
+      'ext-gap-1',
+      userId,
+      [trackItem(1, at(10)), trackItem(2, at(5)), trackItem(3, at(0))],
+      new Date(Date.now() - 1000),
+    );
     await pipeline.validation.add('page', first, { jobId: 'raw-ext-gap-1' });
     await waitForExtraction('ext-gap-1');
 
@@ -171,7 +202,8 @@ describe('validator + loader', () => {
     const warning = lines.find((l) => l.msg === 'gap in the listening history: plays between from and to may be lost');
     expect(warning).toMatchObject({ level: 40, userId, extractionId: 'ext-gap-2', from: at(10), to: at(300 - 48 * 3) });
 
-    const value = async (name: string) => (await metrics.registry.getSingleMetricAsString(name)).split('\n').filter((l) => !l.startsWith('#'));
+    const value = async (name: string) =>
+      (await metrics.registry.getSingleMetricAsString(name)).split('\n').filter((l) => !l.startsWith('#'));
     expect(await value('playledger_plays_new_total')).toEqual(['playledger_plays_new_total{service="loader"} 52']);
     expect(await value('playledger_gaps_total')).toEqual(['playledger_gaps_total{service="loader"} 1']);
     expect(await value('playledger_plays_dead_lettered_total')).toEqual([

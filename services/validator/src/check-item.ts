@@ -20,7 +20,8 @@ function fail(rule: Violation['rule'], path: Path, message: string): never {
 function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (value === null) return 'null';
-  if (typeof value === 'string') return `the text ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'string')
+    return `the text ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   if (typeof value === 'object') return 'an object';
   if (value === undefined) return 'absent';
   return `${typeof value} ${JSON.stringify(value)}`;
@@ -45,7 +46,11 @@ class Reader {
 
   private invalid(key: string, expected: string): never {
     const value = this.obj[key];
-    return fail(ValidationRules.invalidValue, this.at(key), `${dotted(this.at(key))} should be ${expected}, but is ${describe(value)}.`);
+    return fail(
+      ValidationRules.invalidValue,
+      this.at(key),
+      `${dotted(this.at(key))} should be ${expected}, but is ${describe(value)}.`,
+    );
   }
 
   object(key: string, why: string): Reader {
@@ -193,7 +198,11 @@ function readContext(item: Reader): NormalizedPlay['context'] {
 export function checkItem(item: unknown, now: Date): ItemResult {
   try {
     if (!isObject(item)) {
-      fail(ValidationRules.notAnObject, [], `The item should be an object holding a track and played_at, but is ${describe(item)}.`);
+      fail(
+        ValidationRules.notAnObject,
+        [],
+        `The item should be an object holding a track and played_at, but is ${describe(item)}.`,
+      );
     }
     const reader = new Reader(item, []);
     const track = reader.object('track', 'every play needs the track that was played');

@@ -38,7 +38,8 @@ async function main(): Promise<void> {
     checks: { redis: () => probe.ping() },
     beforeScrape: async () => {
       const counts = await validation.getJobCounts();
-      for (const [state, n] of Object.entries(counts)) metrics.queueJobs.set({ queue: QueueNames.validation, state }, n);
+      for (const [state, n] of Object.entries(counts))
+        metrics.queueJobs.set({ queue: QueueNames.validation, state }, n);
     },
   });
 

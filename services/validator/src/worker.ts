@@ -64,7 +64,9 @@ export function createValidatorWorker(deps: ValidatorDeps): ValidatorWorker {
     const started = performance.now();
     if (!Value.Check(RawPageJob, job.data)) {
       const problem = [...Value.Errors(RawPageJob, job.data)][0];
-      throw new UnrecoverableError(`not a raw page job: ${problem ? `${problem.instancePath} ${problem.message}` : 'invalid'}`);
+      throw new UnrecoverableError(
+        `not a raw page job: ${problem ? `${problem.instancePath} ${problem.message}` : 'invalid'}`,
+      );
     }
     const log = deps.logger.child({ jobId: job.id, extractionId: job.data.extractionId, userId: job.data.userId });
     const { load, deadLetters } = validatePage(job.data, clock());
@@ -103,13 +105,20 @@ export function createValidatorWorker(deps: ValidatorDeps): ValidatorWorker {
     metrics?.jobs.inc({ queue: QueueNames.validation, outcome: 'failed' });
     // an attempt that will be retried (Redis away for a moment) is a warning; a job failed for good is an error
     const final = !job || error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
-    const fields = { err: error, jobId: job?.id, extractionId: job?.data.extractionId, attemptsMade: job?.attemptsMade };
+    const fields = {
+      err: error,
+      jobId: job?.id,
+      extractionId: job?.data.extractionId,
+      attemptsMade: job?.attemptsMade,
+    };
     if (final) deps.logger.error(fields, 'validation job failed');
     else deps.logger.warn(fields, 'validation attempt failed; will retry');
   });
   worker.on('error', (error) => deps.logger.error({ err: error }, 'validator worker error'));
   // a job whose worker died (lock expired) goes back to waiting; another worker takes it up
-  worker.on('stalled', (jobId) => deps.logger.warn({ jobId, queue: QueueNames.validation }, 'stalled job moved back to waiting'));
+  worker.on('stalled', (jobId) =>
+    deps.logger.warn({ jobId, queue: QueueNames.validation }, 'stalled job moved back to waiting'),
+  );
 
   return {
     worker,

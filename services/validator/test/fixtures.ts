@@ -60,7 +60,20 @@ export function trackItem(n: number, playedAt: string, overrides: Record<string,
 
 export const localFileItem = (playedAt: string) => ({
   track: {
-    album: { album_type: null, artists: [], available_markets: [], external_urls: {}, href: null, id: null, images: [], name: 'My Album', release_date: null, release_date_precision: null, type: 'album', uri: null },
+    album: {
+      album_type: null,
+      artists: [],
+      available_markets: [],
+      external_urls: {},
+      href: null,
+      id: null,
+      images: [],
+      name: 'My Album',
+      release_date: null,
+      release_date_precision: null,
+      type: 'album',
+      uri: null,
+    },
     artists: [{ external_urls: {}, href: null, id: null, name: 'Home Band', type: 'artist', uri: null }],
     available_markets: [],
     disc_number: 0,

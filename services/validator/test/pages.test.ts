@@ -61,7 +61,8 @@ describe('the real-shaped pages', () => {
     expect(load.plays).toHaveLength(distinctPlays(page.items));
     const raw = page.items as { track: { artists: { name: string }[] } }[];
     load.plays.forEach((p, i) => {
-      if (load.page.duplicatesCollapsed === 0) expect(p.track.artists.map((a) => a.name)).toEqual(raw[i]!.track.artists.map((a) => a.name));
+      if (load.page.duplicatesCollapsed === 0)
+        expect(p.track.artists.map((a) => a.name)).toEqual(raw[i]!.track.artists.map((a) => a.name));
     });
   });
 });

@@ -51,7 +51,8 @@ describe('validatePage: the page', () => {
   });
 
   it('calls a page full when it holds as many items as were asked for', () => {
-    const items = (n: number) => Array.from({ length: n }, (_, i) => trackItem(i, new Date(NOW.getTime() - (i + 1) * 60_000).toISOString()));
+    const items = (n: number) =>
+      Array.from({ length: n }, (_, i) => trackItem(i, new Date(NOW.getTime() - (i + 1) * 60_000).toISOString()));
     expect(validate(items(50)).load.page.full).toBe(true);
     expect(validate(items(49)).load.page.full).toBe(false);
     expect(validate(items(20), { limit: 20 }).load.page.full).toBe(true);
@@ -95,7 +96,11 @@ describe('validatePage: the page', () => {
 
   it('sets one bad record aside and passes the rest of the page on', () => {
     const bad = withTrack({}, ['uri']);
-    const { load, deadLetters } = validate([trackItem(1, '2026-06-05T23:00:00.000Z'), bad, trackItem(2, '2026-06-05T22:00:00.000Z')]);
+    const { load, deadLetters } = validate([
+      trackItem(1, '2026-06-05T23:00:00.000Z'),
+      bad,
+      trackItem(2, '2026-06-05T22:00:00.000Z'),
+    ]);
     expect(load.plays.map((p) => p.track.uri)).toEqual(['spotify:track:t1', 'spotify:track:t2']);
     expect(load.page.deadLettered).toBe(1);
     expect(deadLetters).toEqual([
@@ -114,7 +119,10 @@ describe('validatePage: the page', () => {
 
   it('dead-letters a bad record seen twice on one page once, and counts the copy as a duplicate', () => {
     const bad = { track: null, played_at: '2026-06-05T23:00:00.000Z', context: null };
-    const { load, deadLetters } = validate([bad, { context: null, played_at: '2026-06-05T23:00:00.000Z', track: null }]);
+    const { load, deadLetters } = validate([
+      bad,
+      { context: null, played_at: '2026-06-05T23:00:00.000Z', track: null },
+    ]);
     expect(deadLetters).toHaveLength(1);
     expect(load.page.duplicatesCollapsed).toBe(1);
     expect(load.page.deadLettered).toBe(1);
@@ -188,14 +196,28 @@ describe('validatePage: normalizing a play', () => {
     expect(deadLetters).toEqual([]);
     expect(load.plays).toHaveLength(1);
     const track = load.plays[0]!.track;
-    expect(track).toMatchObject({ uri: 'spotify:local:Home+Band:My+Album:Demo+Take:181', id: null, isLocal: true, isrc: null });
+    expect(track).toMatchObject({
+      uri: 'spotify:local:Home+Band:My+Album:Demo+Take:181',
+      id: null,
+      isLocal: true,
+      isrc: null,
+    });
     expect(track.artists).toEqual([{ uri: null, id: null, name: 'Home Band' }]);
     expect(track.album).toMatchObject({ uri: null, id: null, name: 'My Album', artists: [] });
   });
 
   it('accepts what Spotify may leave out: album, external_ids, explicit, numbers, context', () => {
-    const { load } = validate([withTrack({ album: null, external_ids: undefined }, ['explicit', 'disc_number', 'track_number', 'is_local'])]);
-    expect(load.plays[0]!.track).toMatchObject({ album: null, isrc: null, explicit: false, discNumber: null, trackNumber: null, isLocal: false });
+    const { load } = validate([
+      withTrack({ album: null, external_ids: undefined }, ['explicit', 'disc_number', 'track_number', 'is_local']),
+    ]);
+    expect(load.plays[0]!.track).toMatchObject({
+      album: null,
+      isrc: null,
+      explicit: false,
+      discNumber: null,
+      trackNumber: null,
+      isLocal: false,
+    });
     expect(load.plays[0]!.context).toBeNull();
   });
 
@@ -215,7 +237,12 @@ describe('validatePage: every rule', () => {
     ['an item that is a list', [trackItem(1, at)], ValidationRules.notAnObject, ''],
     ['no track', { played_at: at, context: null }, ValidationRules.missingValue, '/track'],
     ['a null track', { track: null, played_at: at, context: null }, ValidationRules.missingValue, '/track'],
-    ['a track that is text', { track: 'spotify:track:x', played_at: at, context: null }, ValidationRules.invalidValue, '/track'],
+    [
+      'a track that is text',
+      { track: 'spotify:track:x', played_at: at, context: null },
+      ValidationRules.invalidValue,
+      '/track',
+    ],
     ['an episode', withTrack({ type: 'episode', uri: 'spotify:episode:e1' }), ValidationRules.notATrack, '/track/type'],
     ['no track.type', withTrack({}, ['type']), ValidationRules.missingValue, '/track/type'],
     ['no track.uri', withTrack({}, ['uri']), ValidationRules.missingValue, '/track/uri'],
@@ -230,20 +257,70 @@ describe('validatePage: every rule', () => {
     ['explicit in text', withTrack({ explicit: 'yes' }), ValidationRules.invalidValue, '/track/explicit'],
     ['no artists', withTrack({}, ['artists']), ValidationRules.missingValue, '/track/artists'],
     ['artists not a list', withTrack({ artists: 'Artist 1' }), ValidationRules.invalidValue, '/track/artists'],
-    ['an artist without a name', withTrack({ artists: [{ id: 'a', uri: 'spotify:artist:a', name: 'A' }, { id: 'b' }] }), ValidationRules.missingValue, '/track/artists/1/name'],
-    ['an album without a name', withTrack({ album: { id: 'al', uri: 'spotify:album:al' } }), ValidationRules.missingValue, '/track/album/name'],
-    ['an isrc that is a number', withTrack({ external_ids: { isrc: 7 } }), ValidationRules.invalidValue, '/track/external_ids/isrc'],
+    [
+      'an artist without a name',
+      withTrack({ artists: [{ id: 'a', uri: 'spotify:artist:a', name: 'A' }, { id: 'b' }] }),
+      ValidationRules.missingValue,
+      '/track/artists/1/name',
+    ],
+    [
+      'an album without a name',
+      withTrack({ album: { id: 'al', uri: 'spotify:album:al' } }),
+      ValidationRules.missingValue,
+      '/track/album/name',
+    ],
+    [
+      'an isrc that is a number',
+      withTrack({ external_ids: { isrc: 7 } }),
+      ValidationRules.invalidValue,
+      '/track/external_ids/isrc',
+    ],
     ['no played_at', { ...trackItem(1, at), played_at: undefined }, ValidationRules.missingValue, '/played_at'],
     ['a null played_at', { ...trackItem(1, at), played_at: null }, ValidationRules.missingValue, '/played_at'],
-    ['a played_at that is a number', trackItem(1, 1_780_000_000_000 as unknown as string), ValidationRules.playedAtUnparseable, '/played_at'],
+    [
+      'a played_at that is a number',
+      trackItem(1, 1_780_000_000_000 as unknown as string),
+      ValidationRules.playedAtUnparseable,
+      '/played_at',
+    ],
     ['a played_at in words', trackItem(1, 'yesterday'), ValidationRules.playedAtUnparseable, '/played_at'],
-    ['a played_at without a zone', trackItem(1, '2026-06-05T23:00:00.000'), ValidationRules.playedAtUnparseable, '/played_at'],
-    ['a played_at on 30 February', trackItem(1, '2024-02-30T10:00:00.000Z'), ValidationRules.playedAtUnparseable, '/played_at'],
-    ['a played_at at 24:00', trackItem(1, '2024-02-10T24:00:00.000Z'), ValidationRules.playedAtUnparseable, '/played_at'],
-    ['a played_at a minute in the future', trackItem(1, '2026-06-06T00:01:00.000Z'), ValidationRules.playedAtInFuture, '/played_at'],
+    [
+      'a played_at without a zone',
+      trackItem(1, '2026-06-05T23:00:00.000'),
+      ValidationRules.playedAtUnparseable,
+      '/played_at',
+    ],
+    [
+      'a played_at on 30 February',
+      trackItem(1, '2024-02-30T10:00:00.000Z'),
+      ValidationRules.playedAtUnparseable,
+      '/played_at',
+    ],
+    [
+      'a played_at at 24:00',
+      trackItem(1, '2024-02-10T24:00:00.000Z'),
+      ValidationRules.playedAtUnparseable,
+      '/played_at',
+    ],
+    [
+      'a played_at a minute in the future',
+      trackItem(1, '2026-06-06T00:01:00.000Z'),
+      ValidationRules.playedAtInFuture,
+      '/played_at',
+    ],
     ['a played_at next year', trackItem(1, '2027-06-06T00:00:00.000Z'), ValidationRules.playedAtInFuture, '/played_at'],
-    ['a context without uri', { ...trackItem(1, at), context: { type: 'playlist', href: 'x' } }, ValidationRules.missingValue, '/context/uri'],
-    ['a context that is text', { ...trackItem(1, at), context: 'spotify:playlist:p' }, ValidationRules.invalidValue, '/context'],
+    [
+      'a context without uri',
+      { ...trackItem(1, at), context: { type: 'playlist', href: 'x' } },
+      ValidationRules.missingValue,
+      '/context/uri',
+    ],
+    [
+      'a context that is text',
+      { ...trackItem(1, at), context: 'spotify:playlist:p' },
+      ValidationRules.invalidValue,
+      '/context',
+    ],
   ];
 
   it.each(cases)('rejects %s', (_name, item, rule, field) => {
@@ -266,7 +343,9 @@ describe('validatePage: every rule', () => {
     expect(rejection(trackItem(1, '2026-06-06T00:01:00.000Z')).message).toBe(
       'played_at 2026-06-06T00:01:00.000Z lies in the future (validated at 2026-06-06T00:00:00.000Z): a play is only listed once it has ended.',
     );
-    expect(rejection(withTrack({ artists: [{ id: 'b' }] })).message).toBe('track.artists[0].name is missing: every artist needs a name.');
+    expect(rejection(withTrack({ artists: [{ id: 'b' }] })).message).toBe(
+      'track.artists[0].name is missing: every artist needs a name.',
+    );
   });
 
   it('accepts a played_at a little ahead of the clock (within the tolerance)', () => {
@@ -284,7 +363,14 @@ describe('parsePlayedAt', () => {
   });
 
   it('rejects days and times that do not exist', () => {
-    for (const bad of ['2023-02-29T00:00:00Z', '2024-13-01T00:00:00Z', '2024-01-01T00:60:00Z', '2024-01-01T00:00:60Z', '2024-01-01', '']) {
+    for (const bad of [
+      '2023-02-29T00:00:00Z',
+      '2024-13-01T00:00:00Z',
+      '2024-01-01T00:60:00Z',
+      '2024-01-01T00:00:60Z',
+      '2024-01-01',
+      '',
+    ]) {
       expect(parsePlayedAt(bad), bad).toBeNull();
     }
   });

@@ -43,7 +43,11 @@ async function waitCompleted(queue: Queue, jobId: string): Promise<void> {
 describe('the validator worker', () => {
   it('publishes the load job as load-<extractionId> and each dead letter, once, even when the page comes twice', async () => {
     const { service, validation, metrics } = await setUp();
-    const page = rawJob([trackItem(1, '2026-06-05T23:00:00Z'), trackItem(2, 'soon'), trackItem(3, '2026-06-05T22:00:00.000Z')]);
+    const page = rawJob([
+      trackItem(1, '2026-06-05T23:00:00Z'),
+      trackItem(2, 'soon'),
+      trackItem(3, '2026-06-05T22:00:00.000Z'),
+    ]);
     await validation.add('page', page, { jobId: 'raw-ext-1' });
     await waitCompleted(validation, 'raw-ext-1');
     await validation.add('page', page, { jobId: 'raw-ext-1-again' }); // a redelivery under another id
@@ -52,9 +56,18 @@ describe('the validator worker', () => {
     const loads = await service.loadQueue.getJobs(['waiting', 'delayed', 'prioritized', 'active', 'completed']);
     expect(loads.map((j) => j.id)).toEqual(['load-ext-1']);
     expect(loads[0]!.data).toEqual(validatePage(page, NOW).load);
-    expect((loads[0]!.data).plays.map((p) => p.playedAt)).toEqual(['2026-06-05T23:00:00.000Z', '2026-06-05T22:00:00.000Z']);
+    expect(loads[0]!.data.plays.map((p) => p.playedAt)).toEqual([
+      '2026-06-05T23:00:00.000Z',
+      '2026-06-05T22:00:00.000Z',
+    ]);
 
-    const deadLetters = await service.deadLetterQueue.getJobs(['waiting', 'delayed', 'prioritized', 'active', 'completed']);
+    const deadLetters = await service.deadLetterQueue.getJobs([
+      'waiting',
+      'delayed',
+      'prioritized',
+      'active',
+      'completed',
+    ]);
     expect(deadLetters).toHaveLength(1);
     expect(deadLetters[0]!.data).toMatchObject({
       stage: 'validator',

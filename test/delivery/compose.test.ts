@@ -7,9 +7,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import Schema from 'typebox/schema';
 import { parse, type Tags } from 'yaml';
+import { SHARED_DIR } from '../support/shared.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const spec: unknown = JSON.parse(readFileSync(path.join(root, '../shared/compose-spec/compose-spec.json'), 'utf8'));
+const spec: unknown = JSON.parse(readFileSync(path.join(SHARED_DIR, 'compose-spec/compose-spec.json'), 'utf8'));
 const SERVICES = ['auth', 'extractor', 'validator', 'loader', 'api'] as const;
 
 interface ComposeService {

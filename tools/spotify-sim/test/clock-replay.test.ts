@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../src/index.ts';
 import { VirtualClock } from '../src/clock.ts';
 import { HOUR, api, control, login, start } from './helpers.ts';
+import { PAGES_DIR } from '../../../test/support/shared.ts';
 
-const PAGES = '/work/shared/spotify/pages';
+const PAGES = PAGES_DIR;
 const RP = '/v1/me/player/recently-played';
 let sim: Simulator;
 

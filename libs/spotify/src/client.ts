@@ -141,8 +141,8 @@ export function createSpotifyClient(options: SpotifyClientOptions): SpotifyClien
     });
     const body = parseJson(response.text);
     if (response.status >= 200 && response.status < 300) {
+      count(t, 'token', String(response.status));
       if (body === undefined) {
-        count(t, 'token', String(response.status));
         // Never a sample here: the accounts service's body may hold tokens.
         logger.warn(
           { endpoint: 'token', status: response.status },
@@ -151,7 +151,6 @@ export function createSpotifyClient(options: SpotifyClientOptions): SpotifyClien
         throw new TransientError(`Spotify token: ${response.status} with a body that is not JSON`);
       }
       if (!checkers.token.check(body)) {
-        count(t, 'token', String(response.status));
         const where = checkers.token.problems(body)[0];
         registerTokens(body);
         throw new PermanentError(
@@ -159,7 +158,6 @@ export function createSpotifyClient(options: SpotifyClientOptions): SpotifyClien
           `Spotify token: response does not match the schema at ${where?.path || '/'}: ${where?.message ?? ''}`,
         );
       }
-      count(t, 'token', String(response.status));
       registerSecret(body.access_token);
       registerSecret(body.refresh_token);
       const grant: AccessGrant = {

@@ -99,6 +99,16 @@ describe('token endpoint', () => {
     expect(grant.accessToken).toBe(ACCESS);
   });
 
+  it('a token answer that fails the schema is permanent, and names the path, not the values', async () => {
+    const { client } = makeClient(server.url);
+    server.handle((_req, res) => json(res, 200, { access_token: ACCESS, token_type: 'Bearer', expires_in: '3600' }));
+    const e = await caught(client.refresh({ refreshToken: REFRESH }));
+    expect(e).toBeInstanceOf(PermanentError);
+    expect((e as PermanentError).rule).toBe('spotify-token-schema');
+    expect(e.message).toContain('/expires_in');
+    expect(e.message).not.toContain(ACCESS);
+  });
+
   it('an authorization_code answer without refresh_token is permanent', async () => {
     const { client } = makeClient(server.url);
     server.handle((_req, res) => json(res, 200, { access_token: ACCESS, token_type: 'Bearer', expires_in: 3600 }));

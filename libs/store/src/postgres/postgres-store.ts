@@ -42,7 +42,14 @@ export class PostgresStore implements Store {
   constructor(options: PostgresStoreOptions) {
     this.#logger = options.logger.child({ component: 'store', store: 'postgres' });
     this.#migrations = [...MIGRATIONS, ...(options.extraMigrations ?? [])];
-    this.#pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    this.#pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      // an unreachable server fails a query (and readiness) instead of hanging it
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
+      fallback_application_name: 'playledger',
+    });
     // an idle client losing its connection must not crash the process: the next query reconnects
     this.#pool.on('error', (error) => this.#logger.warn({ err: error }, 'idle database connection failed'));
   }

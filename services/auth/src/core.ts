@@ -7,6 +7,7 @@ import type { Clock } from './clock.ts';
 import { authKeys } from './keys.ts';
 import { LoginStates } from './login-states.ts';
 import { RefreshLocks } from './refresh-lock.ts';
+import { RefreshBackoff } from './refresh-backoff.ts';
 import type { RegistrationDeps } from './registration.ts';
 import type { SpotifyAccounts } from './spotify-port.ts';
 import { TokenCache } from './token-cache.ts';
@@ -46,6 +47,7 @@ export function createAuthCore(d: CoreDeps): AuthCore {
     spotify: d.spotify,
     cache,
     locks,
+    backoff: new RefreshBackoff({ redis: d.redis, keys, clock: d.clock }),
     box: d.box,
     extractions: d.extractions,
     metrics: d.metrics,

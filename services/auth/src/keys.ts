@@ -8,6 +8,8 @@ export interface AuthKeys {
   token(userId: string): string;
   /** held by the one process refreshing the user's token */
   refreshLock(userId: string): string;
+  /** the last refresh failed (Spotify down or asking to wait): callers are answered from here until it passes */
+  refreshBackoff(userId: string): string;
 }
 
 export function authKeys(prefix: string): AuthKeys {
@@ -16,5 +18,6 @@ export function authKeys(prefix: string): AuthKeys {
     loginState: (state) => `${prefix}:auth:state:${createHash('sha256').update(state).digest('base64url')}`,
     token: (userId) => `${prefix}:auth:token:${id(userId)}`,
     refreshLock: (userId) => `${prefix}:auth:lock:${id(userId)}`,
+    refreshBackoff: (userId) => `${prefix}:auth:backoff:${id(userId)}`,
   };
 }

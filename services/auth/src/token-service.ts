@@ -15,6 +15,7 @@ import type { Store } from '@playledger/store';
 import type { SpotifyAccounts } from './spotify-port.ts';
 import type { CachedToken, TokenCache } from './token-cache.ts';
 import type { RefreshLocks } from './refresh-lock.ts';
+import type { RefreshBackoff } from './refresh-backoff.ts';
 
 export class UnknownUserError extends Error {
   override readonly name = 'UnknownUserError';
@@ -25,6 +26,7 @@ export interface TokenServiceDeps {
   spotify: SpotifyAccounts;
   cache: TokenCache;
   locks: RefreshLocks;
+  backoff: RefreshBackoff;
   box: SecretBox;
   extractions: Queue;
   metrics: Metrics;
@@ -57,11 +59,13 @@ export class TokenService {
     for (;;) {
       const cached = await this.#d.cache.get(userId);
       if (usable(cached)) return cached;
+      await this.#d.backoff.check(userId);
       const lock = await this.#d.locks.tryAcquire(userId);
       if (lock) {
         try {
           const again = await this.#d.cache.get(userId);
           if (usable(again)) return again;
+          await this.#d.backoff.check(userId);
           return await this.#refresh(userId);
         } finally {
           await lock.release();
@@ -92,6 +96,7 @@ export class TokenService {
         throw new ReauthRequiredError(userId, error.message, { cause: error });
       }
       metrics.tokenRefreshes.inc({ outcome: 'failed' });
+      await this.#d.backoff.remember(userId, error);
       throw error;
     }
     registerSecret(grant.accessToken);
@@ -102,6 +107,7 @@ export class TokenService {
     }
     const token = { accessToken: grant.accessToken, expiresAt: grant.expiresAt };
     await cache.put(userId, token);
+    await this.#d.backoff.clear(userId);
     metrics.tokenRefreshes.inc({ outcome: rotated ? 'rotated' : 'ok' });
     logger.info({ rotated, expiresAt: grant.expiresAt.toISOString() }, 'access token refreshed');
     return token;

@@ -205,16 +205,39 @@ describe('POST /internal/token', () => {
     expect((await store.getCredentials(userId))!.refreshToken).toEqual(stored);
   });
 
-  it('passes Spotify rate limits and outages on as 429 and 503', async () => {
-    await control(sim.url, 'POST', '/faults', { kind: 'rate-limit', endpoint: 'token', retryAfterSec: 7, count: 1 });
+  it('Spotify down or asking to wait: every caller is told at once (503 / 429), Spotify is asked once', async () => {
+    const current = (await token(a.url)).accessToken;
+    const backoffKey = authKeys(prefix).refreshBackoff(userId);
+
+    await control(sim.url, 'POST', '/faults', { kind: 'server-error', endpoint: 'token', durationMs: 60_000 });
+    await control(sim.url, 'DELETE', '/calls');
+    for (const r of await burst(30, current)) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(TransientError);
+    }
+    expect(await tokenCalls(sim.url)).toBe(1);
+    await control(sim.url, 'DELETE', '/faults');
+    await redis.del(backoffKey); // as if the few seconds of back-off had passed
+
+    await control(sim.url, 'POST', '/faults', { kind: 'rate-limit', endpoint: 'token', retryAfterSec: 7, durationMs: 60_000 });
+    await control(sim.url, 'DELETE', '/calls');
     const started = Date.now();
-    const limited = await token(a.url, (await token(a.url)).accessToken).catch((e: unknown) => e);
-    expect(limited).toBeInstanceOf(RateLimitedError);
-    expect((limited as RateLimitedError).until.getTime()).toBeGreaterThanOrEqual(started + 6_000);
-    await control(sim.url, 'POST', '/faults', { kind: 'server-error', endpoint: 'token', count: 1 });
-    const down = await token(b.url, (await token(b.url)).accessToken).catch((e: unknown) => e);
-    expect(down).toBeInstanceOf(TransientError);
+    const results = await burst(30, current);
+    const untils = new Set<number>();
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      const reason = (r as PromiseRejectedResult).reason as RateLimitedError;
+      expect(reason).toBeInstanceOf(RateLimitedError);
+      untils.add(reason.until.getTime());
+    }
+    expect(untils.size).toBe(1);
+    expect([...untils][0]).toBeGreaterThanOrEqual(started + 6_000);
+    expect(await tokenCalls(sim.url)).toBe(1);
+    await control(sim.url, 'DELETE', '/faults');
+    await redis.del(backoffKey);
+
     expect((await store.getUser(userId))?.status).toBe('active');
+    expect((await token(b.url, current)).accessToken).not.toBe(current);
   });
 
   it('invalid_grant: needs_reauth with the reason, schedule removed, 409, and no retry storm', async () => {

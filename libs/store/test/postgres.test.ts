@@ -1,5 +1,6 @@
 // The conformance suite against PostgreSQL: a fresh database on the machine's server, through createStore.
 import pg from 'pg';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '@playledger/common';
 import { createTestDatabase } from '../../../test/support/postgres.ts';
 import { createStore } from '../src/create-store.ts';
@@ -29,4 +30,20 @@ describeStoreConformance('postgres', async () => {
       return r.rows;
     },
   };
+});
+
+describe('PostgreSQL adapter specifics', () => {
+  it('ping and migrate fail (they do not hang) when the server cannot be reached', async () => {
+    const store = await createStore({
+      kind: 'postgres',
+      url: 'postgres://postgres@127.0.0.1:1/none',
+      logger: createLogger({ name: 'store-unreachable', level: 'silent' }),
+    });
+    try {
+      await expect(store.ping()).rejects.toThrow();
+      await expect(store.migrate()).rejects.toThrow();
+    } finally {
+      await store.close();
+    }
+  });
 });

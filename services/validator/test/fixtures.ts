@@ -1,8 +1,9 @@
 // Items shaped like Spotify's, for the validator's tests.
 import { readFileSync } from 'node:fs';
 import type { RawPageJob } from '@playledger/common';
+import { PAGES_DIR } from '../../../test/support/shared.ts';
 
-export const PAGES_DIR = '/work/shared/spotify/pages';
+export { PAGES_DIR };
 
 export function readPage(name: string): { items: unknown[]; limit: number } {
   return JSON.parse(readFileSync(`${PAGES_DIR}/${name}`, 'utf8')) as { items: unknown[]; limit: number };

@@ -34,9 +34,8 @@ function jobs(tag: string): LoadJob[] {
 }
 
 const raw = JSON.stringify({ items: base[0] });
-let t = performance.now();
 const warm = jobs('warm');
-t = performance.now();
+let t = performance.now();
 for (let k = 0; k < 3; k += 1) jobs(`v${k}`);
 const validateMs = (performance.now() - t) / (3 * pages);
 t = performance.now();
@@ -49,8 +48,9 @@ console.log(
 // time every statement by its first words (pg's Client.query, wrapped for this process only)
 const statementMs = new Map<string, { n: number; ms: number }>();
 let timing = false;
-const original = pg.Client.prototype.query as (...args: unknown[]) => unknown;
-(pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: pg.Client, ...args: unknown[]) {
+const prototype = pg.Client.prototype as unknown as { query: (this: pg.Client, ...args: unknown[]) => unknown };
+const original = prototype.query;
+prototype.query = function (this: pg.Client, ...args: unknown[]) {
   const result = original.apply(this, args);
   const text = typeof args[0] === 'string' ? args[0] : '';
   if (!timing || !(result instanceof Promise)) return result;

@@ -15,7 +15,7 @@
 //   bare2      the same with two queues (A -> B), the shape of validation -> load.
 //   naive      one INSERT per play per round trip (autocommit), as the original ETL's append, fed by the same queue.
 //   copy       PostgreSQL COPY FROM STDIN of the same normalized plays into the product's plays table (one stream).
-// Sizes: BENCH_PAGES (400), BENCH_ROUNDS (5), BENCH_CONCURRENCY (4), BENCH_EXTRACTIONS (200), BENCH_SIM_USERS (20),
+// Sizes: BENCH_PAGES (200), BENCH_ROUNDS (5), BENCH_CONCURRENCY (4), BENCH_EXTRACTIONS (100), BENCH_SIM_USERS (20),
 // BENCH_SIDES (comma list of the sides above). Results: bench/results/latest.json and bench/RESULTS.md.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -54,11 +54,11 @@ function intEnv(name: string, fallback: number, min: number, max: number): numbe
 }
 
 const config = {
-  pages: intEnv('BENCH_PAGES', 400, 1, 20_000),
+  pages: intEnv('BENCH_PAGES', 200, 1, 20_000),
   rounds: intEnv('BENCH_ROUNDS', 5, 1, 50),
   concurrency: intEnv('BENCH_CONCURRENCY', 4, 1, 64),
   // the extractor's completions are counted on its queue, which keeps the last 1000 completed jobs
-  extractions: intEnv('BENCH_EXTRACTIONS', 200, 1, 1_000),
+  extractions: intEnv('BENCH_EXTRACTIONS', 100, 1, 1_000),
   simUsers: intEnv('BENCH_SIM_USERS', 20, 1, 500),
   sides: (process.env.BENCH_SIDES ?? SIDES.join(','))
     .split(',')
@@ -198,7 +198,9 @@ async function runPipeline(ctx: Context, round: number): Promise<RunResult> {
     const rssMiB = rssOf(processes);
     const plays = await count(client, 'SELECT count(*) AS n FROM plays');
     const deadLetters = await count(client, 'SELECT count(*) AS n FROM dead_letters');
-    return { round, seconds, pages: config.pages, plays, rssMiB, notes: { expectedPlays: expectedPlays(ctx, config.pages), deadLetters } };
+    const expected = expectedPlays(ctx, config.pages);
+    if (plays !== expected) log(`pipeline round ${round + 1}: ${plays} plays stored, ${expected} expected from the validator`);
+    return { round, seconds, pages: config.pages, plays, rssMiB, notes: { expectedPlays: expected, deadLetters } };
   } finally {
     await stopAll(processes);
     await queue.close();
@@ -641,7 +643,8 @@ function renderMarkdown(
 Written by \`npm run bench\` (bench/run.ts) on ${date}. ${config.rounds} rounds, sides interleaved with the order rotated
 each round; ${config.pages} raw pages (${config.simUsers} distinct simulator pages of 50 items, each page under a user
 of its own), concurrency ${config.concurrency} per worker, ${config.extractions} extraction requests for the extractor.
-Throughput is the median over rounds; spread is min – max and the interquartile range.
+Throughput is the median over rounds; spread is min – max and the interquartile range. How each side is built and
+what the numbers mean: bench/README.md.
 
 | side | what | pages/s | plays/s (median) | plays/s min – max | plays/s IQR | seconds (median) | peak RSS MiB (max over rounds) |
 | ---- | ---- | ------: | ---------------: | ----------------: | ----------: | ---------------: | ------------------------------ |

@@ -10,3 +10,4 @@ export * from './metrics.ts';
 export * from './ops.ts';
 export * from './secret-box.ts';
 export * from './token-api.ts';
+export * from './worker-settings.ts';

@@ -2,10 +2,9 @@
 // the same record rejected again for the same stage and rule updates its times seen instead of adding a row.
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import Value from 'typebox/value';
-import { DeadLetterJob, QueueNames } from '@playledger/common';
+import { DeadLetterJob, QueueNames, WORKER_LOCK_SETTINGS } from '@playledger/common';
 import { classifyDbError } from './db-errors.ts';
 import type { LoadWorkerDeps } from './load-worker.ts';
-import { WORKER_LOCK_SETTINGS } from './worker-settings.ts';
 
 export interface DeadLetterOutcome {
   deadLetterId: string;

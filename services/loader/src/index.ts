@@ -2,5 +2,4 @@ export { createLoaderWorkers, type LoaderDeps, type LoaderWorkers } from './work
 export { LOAD_FAILED_RULE, type LoadOutcome } from './load-worker.ts';
 export type { DeadLetterOutcome } from './dead-letter-worker.ts';
 export * from './db-errors.ts';
-export { WORKER_LOCK_SETTINGS } from './worker-settings.ts';
 export { LoaderConfig } from './config.ts';

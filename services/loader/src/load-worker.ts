@@ -12,10 +12,10 @@ import {
   type DeadLetterJob,
   type Logger,
   type Metrics,
+  WORKER_LOCK_SETTINGS,
 } from '@playledger/common';
 import { FINAL_EXTRACTION_STATES, type Store } from '@playledger/store';
 import { classifyDbError } from './db-errors.ts';
-import { WORKER_LOCK_SETTINGS } from './worker-settings.ts';
 
 export const LOAD_FAILED_RULE = 'load-failed';
 

@@ -11,9 +11,9 @@ import {
   type LoadJob,
   type Logger,
   type Metrics,
+  WORKER_LOCK_SETTINGS,
 } from '@playledger/common';
 import { validatePage } from './validate-page.ts';
-import { WORKER_LOCK_SETTINGS } from './worker-settings.ts';
 
 export interface ValidatorDeps {
   /** a connection made with createRedis(url, 'worker'): BullMQ blocks on it and it retries forever */

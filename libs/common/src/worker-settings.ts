@@ -1,5 +1,4 @@
-// How fast a job held by a dead worker is taken up again. The same values are used by the loader
-// (services/loader/src/worker-settings.ts); they belong in libs/common once the lead moves them there.
+// How fast a job held by a dead worker is taken up again; every worker of the pipeline uses these.
 //
 // A worker holds a lock on each active job and renews it every lockDuration / 2. When the process dies (SIGKILL,
 // OOM, a lost node) the lock simply expires; every stalledInterval each worker looks for active jobs without a lock

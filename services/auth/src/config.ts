@@ -45,6 +45,8 @@ export const AuthConfigSchema = Type.Object({
   AUTH_PUBLIC_URL: Type.Optional(Url(undefined, 'an http(s) URL such as https://auth.example.org')),
   /** how long a login may take between /login and /callback */
   LOGIN_STATE_TTL_MS: Type.Integer({ minimum: 1_000, default: 600_000, description: 'milliseconds (>= 1000)' }),
+  /** logins that may be started per LOGIN_STATE_TTL_MS; bounds what pending logins hold in Redis */
+  LOGIN_MAX_PER_WINDOW: Type.Integer({ minimum: 1, default: 10_000, description: 'a count (>= 1)' }),
 });
 export type AuthConfig = Static<typeof AuthConfigSchema>;
 

@@ -26,6 +26,8 @@ export interface CoreDeps {
   clock: Clock;
   queuePrefix: string;
   loginStateTtlMs: number;
+  /** logins that may be started per LOGIN_STATE_TTL_MS window */
+  loginMaxPerWindow: number;
   extractionIntervalMs: number;
   spotifyTimeoutMs: number;
 }
@@ -55,7 +57,7 @@ export function createAuthCore(d: CoreDeps): AuthCore {
     waitMs: d.spotifyTimeoutMs + 3_000,
   });
   return {
-    states: new LoginStates({ redis: d.redis, keys, box: d.box, ttlMs: d.loginStateTtlMs }),
+    states: new LoginStates({ redis: d.redis, keys, box: d.box, ttlMs: d.loginStateTtlMs, maxPerWindow: d.loginMaxPerWindow }),
     cache,
     tokens,
     registration: {

@@ -10,6 +10,8 @@ export interface AuthKeys {
   refreshLock(userId: string): string;
   /** the last refresh failed (Spotify down or asking to wait): callers are answered from here until it passes */
   refreshBackoff(userId: string): string;
+  /** how many logins were started in one window (bounds the pending logins Redis holds) */
+  loginsStarted(window: number): string;
 }
 
 export function authKeys(prefix: string): AuthKeys {
@@ -19,5 +21,6 @@ export function authKeys(prefix: string): AuthKeys {
     token: (userId) => `${prefix}:auth:token:${id(userId)}`,
     refreshLock: (userId) => `${prefix}:auth:lock:${id(userId)}`,
     refreshBackoff: (userId) => `${prefix}:auth:backoff:${id(userId)}`,
+    loginsStarted: (window) => `${prefix}:auth:logins:${window}`,
   };
 }

@@ -39,16 +39,25 @@ export class LoginStates {
   readonly #keys: AuthKeys;
   readonly #box: SecretBox;
   readonly ttlMs: number;
+  readonly #maxPerWindow: number;
 
-  constructor(deps: { redis: Redis; keys: AuthKeys; box: SecretBox; ttlMs: number }) {
+  constructor(deps: { redis: Redis; keys: AuthKeys; box: SecretBox; ttlMs: number; maxPerWindow: number }) {
     this.#redis = deps.redis;
     this.#keys = deps.keys;
     this.#box = deps.box;
     this.ttlMs = deps.ttlMs;
+    this.#maxPerWindow = deps.maxPerWindow;
   }
 
-  /** Issues a state, a PKCE verifier and a browser binding; returns what the browser and the authorize URL need. */
-  async issue(): Promise<PendingLogin> {
+  /**
+   * Issues a state, a PKCE verifier and a browser binding; returns what the browser and the authorize URL need, or
+   * null when too many logins were started lately (Redis runs with noeviction: pending logins must stay bounded).
+   */
+  async issue(): Promise<PendingLogin | null> {
+    const window = Math.floor(Date.now() / this.ttlMs);
+    const counter = this.#keys.loginsStarted(window);
+    const [[, started]] = (await this.#redis.multi().incr(counter).pexpire(counter, 2 * this.ttlMs).exec()) as [[unknown, number]];
+    if (started > this.#maxPerWindow) return null;
     const state = randomBytes(32).toString('base64url');
     const verifier = randomBytes(48).toString('base64url'); // 64 characters, RFC 7636 allows 43-128
     const binding = randomBytes(32).toString('base64url');

@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     clock: systemClock,
     queuePrefix: config.QUEUE_PREFIX,
     loginStateTtlMs: config.LOGIN_STATE_TTL_MS,
+    loginMaxPerWindow: config.LOGIN_MAX_PER_WINDOW,
     extractionIntervalMs: config.EXTRACTION_INTERVAL_MS,
     spotifyTimeoutMs: config.SPOTIFY_TIMEOUT_MS,
   };

@@ -48,6 +48,11 @@ export const pages = {
       'The login can only be completed in the browser where it was started, and that browser must accept cookies.',
       'Please start the login again here.',
     ], { href: loginUrl, text: 'Log in with Spotify' }),
+  busy: () =>
+    page(503, 'Too many logins right now', [
+      'More logins were started in the last few minutes than this service accepts, so this one was not started.',
+      'Please try again in a few minutes.',
+    ]),
   denied: (loginUrl: string) =>
     page(403, 'You did not allow access', [
       'Spotify says you chose not to give playledger access, so nothing was connected and nothing will be recorded.',

@@ -10,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../../../test/support/pos
 import { TEST_REDIS_URL, dropPrefix, uniquePrefix } from '../../../test/support/redis.ts';
 import { buildApp } from '../src/app.ts';
 import type { SpotifyAccounts } from '../src/spotify-port.ts';
-import { LogCapture, findSecrets, testKeys } from './harness.ts';
+import { LogCapture, dumpRedis, findSecrets, testKeys } from './harness.ts';
 
 const DAY = 86_400_000;
 const NOW = new Date('2026-11-01T12:00:00.000Z');
@@ -48,6 +48,7 @@ beforeAll(async () => {
     clock: { now: () => NOW },
     queuePrefix: prefix,
     loginStateTtlMs: 600_000,
+    loginMaxPerWindow: 2,
     extractionIntervalMs: 600_000,
     spotifyTimeoutMs: 5_000,
     accountsUrl: 'http://127.0.0.1:9',
@@ -98,6 +99,17 @@ describe('GET /users/expiring', () => {
     expect((await app.inject({ method: 'GET', url: '/users/expiring' })).statusCode).toBe(401);
     const bad = await app.inject({ method: 'GET', url: '/users/expiring?withinDays=-1', headers: { authorization: `Bearer ${secret}` } });
     expect(bad.statusCode).toBe(400);
+  });
+});
+
+describe('login capacity', () => {
+  it('starts at most LOGIN_MAX_PER_WINDOW logins per window, then says to come back later', async () => {
+    for (let i = 0; i < 2; i += 1) expect((await app.inject({ method: 'GET', url: '/login' })).statusCode).toBe(302);
+    const busy = await app.inject({ method: 'GET', url: '/login' });
+    expect(busy.statusCode).toBe(503);
+    expect(busy.body).toContain('try again in a few minutes');
+    const { keys } = await dumpRedis(prefix);
+    expect(keys.filter((k) => k.includes(':auth:state:'))).toHaveLength(2);
   });
 });
 

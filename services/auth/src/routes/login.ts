@@ -38,7 +38,12 @@ export function registerLoginRoutes(app: FastifyInstance, o: LoginRouteOptions):
   const loginUrl = () => `${o.urls().publicBase}/login`;
 
   app.get('/login', async (_request, reply) => {
-    const { state, codeChallenge, binding } = await o.core.states.issue();
+    const pending = await o.core.states.issue();
+    if (!pending) {
+      o.logger.warn('login refused: too many logins started lately (LOGIN_MAX_PER_WINDOW)');
+      return send(reply, pages.busy());
+    }
+    const { state, codeChallenge, binding } = pending;
     o.logger.debug('login started: state and PKCE verifier kept for the callback');
     const url = new URL('/authorize', o.accountsUrl);
     url.search = new URLSearchParams({

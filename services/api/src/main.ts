@@ -15,6 +15,7 @@ import { createStore } from '@playledger/store';
 import { buildApp } from './app.ts';
 import { loadApiConfig, type ApiConfig } from './config.ts';
 import { waitForRedis } from './lib/redis-ready.ts';
+import { API_NODE_OPTIONS, heapTuned } from './lib/runtime.ts';
 
 async function main(): Promise<void> {
   let config: ApiConfig;
@@ -29,6 +30,12 @@ async function main(): Promise<void> {
   }
   registerSecret(config.API_TOKEN);
   const logger = createLogger({ name: 'api', level: config.LOG_LEVEL });
+  if (!heapTuned()) {
+    logger.warn(
+      { recommended: `NODE_OPTIONS="${API_NODE_OPTIONS}"` },
+      'the V8 heap runs with its defaults: exports will raise resident memory until a late GC',
+    );
+  }
 
   const redis = createRedis(config.REDIS_URL, 'producer', 'api');
   const queueConnection = createRedis(config.REDIS_URL, 'producer', 'api-queues');

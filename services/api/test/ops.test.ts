@@ -1,7 +1,6 @@
 // Metrics, readiness, the OpenAPI document and the error handler.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, createMetrics } from '@playledger/common';
-import type { Store } from '@playledger/store';
 import { buildApp } from '../src/app.ts';
 import { seedPlays, seedUser, startHarness, type Harness } from './harness.ts';
 

@@ -1,4 +1,5 @@
 // The auth process: reads config, creates its dependencies, serves, and shuts down on SIGTERM/SIGINT.
+import { once } from 'node:events';
 import { Queue } from 'bullmq';
 import {
   ConfigError,
@@ -85,6 +86,8 @@ async function main(): Promise<void> {
     config.SHUTDOWN_TIMEOUT_MS,
   );
 
+  // producer connections fail fast instead of queueing: serve only once Redis is there
+  for (const connection of [redis, queueConnection]) if (connection.status !== 'ready') await once(connection, 'ready');
   await store.migrate();
   await app.listen({ port: config.PORT, host: config.HOST });
   const address = app.server.address();

@@ -4,7 +4,7 @@ import { SecretBoxError, registerSecret, type Logger, type SealedValue, type Sec
 import type { AuthKeys } from './keys.ts';
 import type { Clock } from './clock.ts';
 
-/** A cached token is handed out only while it has at least this long to live. */
+/** A cached token is handed out only while it has at least this long to live (or a quarter of its life, if shorter). */
 export const EXPIRY_MARGIN_MS = 5 * 60_000;
 
 export interface CachedToken {
@@ -14,6 +14,8 @@ export interface CachedToken {
 
 interface StoredToken extends SealedValue {
   expiresAt: string;
+  /** handed out until then; replaced after */
+  usableUntil: string;
 }
 
 export class TokenCache {
@@ -36,7 +38,7 @@ export class TokenCache {
     if (raw === null) return null;
     const stored = JSON.parse(raw) as StoredToken;
     const expiresAt = new Date(stored.expiresAt);
-    if (expiresAt.getTime() - this.#clock.now().getTime() < EXPIRY_MARGIN_MS) return null;
+    if (new Date(stored.usableUntil).getTime() <= this.#clock.now().getTime()) return null;
     let accessToken: string;
     try {
       accessToken = this.#box.open(stored, context(userId));
@@ -51,10 +53,15 @@ export class TokenCache {
   }
 
   async put(userId: string, token: CachedToken): Promise<void> {
-    const ttl = token.expiresAt.getTime() - this.#clock.now().getTime() - EXPIRY_MARGIN_MS;
-    if (ttl <= 0) return;
-    const stored: StoredToken = { ...this.#box.seal(token.accessToken, context(userId)), expiresAt: token.expiresAt.toISOString() };
-    await this.#redis.set(this.#keys.token(userId), JSON.stringify(stored), 'PX', ttl);
+    const lifetime = token.expiresAt.getTime() - this.#clock.now().getTime();
+    const ttl = lifetime - Math.min(EXPIRY_MARGIN_MS, lifetime / 4);
+    if (ttl < 1) return;
+    const stored: StoredToken = {
+      ...this.#box.seal(token.accessToken, context(userId)),
+      expiresAt: token.expiresAt.toISOString(),
+      usableUntil: new Date(this.#clock.now().getTime() + ttl).toISOString(),
+    };
+    await this.#redis.set(this.#keys.token(userId), JSON.stringify(stored), 'PX', Math.ceil(ttl));
   }
 
   async delete(userId: string): Promise<void> {

@@ -18,6 +18,7 @@ import { extractionRoutes } from './routes/extractions.ts';
 import { loginRoutes } from './routes/login.ts';
 import { playRoutes } from './routes/plays.ts';
 import { userRoutes } from './routes/users.ts';
+import { OPS_SCHEMAS } from './schemas/ops.ts';
 
 /** Routes anyone may call: health and the sign-in page. */
 export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/login']);
@@ -84,6 +85,10 @@ export async function apiApp(app: FastifyInstance, deps: ApiDeps): Promise<void>
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  app.addHook('onRoute', (route) => {
+    const schema = OPS_SCHEMAS[route.url];
+    if (schema && route.schema === undefined) route.schema = schema;
+  });
   registerOpsRoutes(app, {
     registry: deps.metrics.registry,
     checks: { redis: () => deps.redis.ping(), store: () => deps.store.ping() },

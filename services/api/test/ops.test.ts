@@ -1,7 +1,7 @@
 // Metrics, readiness, the OpenAPI document and the error handler.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, createMetrics } from '@playledger/common';
-import { buildApp } from '../src/app.ts';
+import { buildApp, PUBLIC_ROUTES } from '../src/app.ts';
 import { seedPlays, seedUser, startHarness, type Harness } from './harness.ts';
 
 let h: Harness;
@@ -66,6 +66,9 @@ describe('OpenAPI document and docs', () => {
       ['get', '/login'],
       ['post', '/login'],
       ['post', '/logout'],
+      ['get', '/healthz'],
+      ['get', '/readyz'],
+      ['get', '/metrics'],
     ] as const;
     for (const [method, path] of expected) {
       const op = doc.paths[path]?.[method];
@@ -77,8 +80,9 @@ describe('OpenAPI document and docs', () => {
         expect(codes, `${method} ${path}`).toContain('404');
         expect(op!.parameters?.map((p) => p.name), `${method} ${path}`).toContain('id');
       }
-      if (!path.startsWith('/login')) expect(codes, `${method} ${path}`).toContain('401');
+      if (!PUBLIC_ROUTES.has(path)) expect(codes, `${method} ${path}`).toContain('401');
     }
+    expect(Object.keys(doc.paths['/readyz']?.get?.responses ?? {})).toContain('503');
     expect(doc.paths['/dead-letters']?.get?.parameters?.map((p) => p.name).sort()).toEqual(
       ['cursor', 'from', 'limit', 'rule', 'stage', 'status', 'to', 'userId'].sort(),
     );

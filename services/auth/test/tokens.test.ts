@@ -317,6 +317,18 @@ describe('headless set-up', () => {
   });
 });
 
+describe('headless set-up with a refused token', () => {
+  it('starts anyway, says so, and registers nobody', async () => {
+    const bogus = `AQ${randomBytes(40).toString('base64url')}`;
+    remember('bogus headless refresh token', bogus);
+    const before = (await store.listUsers()).length;
+    const headless = await startAuth({ ...env, SPOTIFY_REFRESH_TOKEN: bogus }, logs, 'auth-headless-refused');
+    await headless.stop();
+    expect(await store.listUsers()).toHaveLength(before);
+    expect(logs.text()).toMatch(/auth-headless-refused:stdout: .*Spotify refused SPOTIFY_REFRESH_TOKEN/);
+  });
+});
+
 describe('key rotation', () => {
   it('a new current key: values sealed under the old key still decrypt, new values use the new key', async () => {
     const newKey = randomBytes(32).toString('base64');

@@ -23,7 +23,7 @@ beforeAll(async () => {
   // one completed job on every queue, so Bull Board has something to show
   for (const name of ALL_QUEUES) await h.queues[name].add('browser-test', { n: 1 }, { jobId: `browser-${name}` });
   const connection = createRedis(TEST_REDIS_URL, 'worker', 'api-browser-test');
-  const workers = ALL_QUEUES.map((name) => new Worker(name, async () => ({ ok: true }), { connection, prefix: h.prefix }));
+  const workers = ALL_QUEUES.map((name) => new Worker(name, () => Promise.resolve({ ok: true }), { connection, prefix: h.prefix }));
   for (const name of ALL_QUEUES) {
     while ((await h.queues[name].getJobCountByTypes('completed')) === 0) await new Promise((r) => setTimeout(r, 50));
   }

@@ -55,15 +55,14 @@ export async function spawnService(options: SpawnOptions): Promise<ServiceProces
   const echo = options.echo ?? process.env.E2E_ECHO_LOGS === '1';
   const lines: LogLine[] = [];
   const waiters = new Set<() => void>();
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => {
-      resolve({ code, signal });
-      for (const wake of waiters) wake();
-    });
-  });
   let ended = false;
-  void exited.then(() => {
-    ended = true;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    // 'close': the process ended and its output was read to the end
+    child.once('close', (code, signal) => {
+      ended = true;
+      resolve({ code, signal });
+      for (const wake of [...waiters]) wake();
+    });
   });
   for (const stream of ['stdout', 'stderr'] as const) {
     const source = child[stream];
@@ -72,7 +71,7 @@ export async function spawnService(options: SpawnOptions): Promise<ServiceProces
       const line: LogLine = { stream, text, json: parseJson(text), at: Date.now() };
       lines.push(line);
       if (echo) process.stderr.write(`[${options.name}] ${text}\n`);
-      for (const wake of waiters) wake();
+      for (const wake of [...waiters]) wake();
     });
   }
 

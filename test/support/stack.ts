@@ -232,7 +232,7 @@ export class Stack {
         const states = await Promise.all(pending.slice(0, 5).map((id) => this.store.getExtraction(id)));
         throw new Error(`extractions not final after ${timeoutMs} ms: ${JSON.stringify(states)}`);
       }
-      await sleep(done.size === 0 ? 20 : 10);
+      await sleep(40);
     }
   }
 

@@ -2,6 +2,7 @@
 // captured, a dump of everything at rest, and a scanner for secrets in any of it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -15,8 +16,14 @@ export const SIM_CLIENT = { id: 'playledger-sim-client', secret: 'playledger-sim
 /** Every line any process of a test file wrote, with where it came from. */
 export class LogCapture {
   readonly lines: { source: string; line: string }[] = [];
+  /** AUTH_TEST_LOG_FILE=<path> also appends every line there (to read what the processes said) */
+  readonly #file = process.env.AUTH_TEST_LOG_FILE;
   add(source: string, chunk: string): void {
-    for (const line of chunk.split('\n')) if (line.trim() !== '') this.lines.push({ source, line });
+    for (const line of chunk.split('\n')) {
+      if (line.trim() === '') continue;
+      this.lines.push({ source, line });
+      if (this.#file) appendFileSync(this.#file, `${source}: ${line}\n`);
+    }
   }
   text(): string {
     return this.lines.map((l) => `${l.source}: ${l.line}`).join('\n');

@@ -8,6 +8,7 @@ import {
   TOKEN_PATH,
   TokenRequest,
   TokenResponses,
+  TransientError,
   type Logger,
   type Metrics,
 } from '@playledger/common';
@@ -55,12 +56,18 @@ export function registerInternalRoutes(app: FastifyInstance, o: InternalRouteOpt
       } catch (error) {
         if (error instanceof UnknownUserError) return reply.code(404).send({ error: 'unknown_user' });
         if (error instanceof ReauthRequiredError) {
+          o.logger.info({ userId, reason: error.message }, 'token refused: the user must log in again');
           return reply.code(409).send({ error: 'reauth_required', message: error.message });
         }
         if (error instanceof RateLimitedError) {
           return reply.code(429).send({ error: 'rate_limited', retryAt: error.until.toISOString(), reason: error.reason });
         }
-        o.logger.error({ err: error, userId }, 'token request failed');
+        if (error instanceof TransientError) {
+          // Spotify down or a slow refresh elsewhere: the caller retries later; the stack adds nothing
+          o.logger.warn({ userId, reason: error.message }, 'token request: unavailable for now');
+        } else {
+          o.logger.error({ err: error, userId }, 'token request failed');
+        }
         return reply.code(503).send({ error: 'unavailable', message: 'the token could not be obtained now; retry later' });
       }
     },

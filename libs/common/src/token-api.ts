@@ -7,6 +7,14 @@ import { registerSecret } from './redact.ts';
 
 export const TOKEN_PATH = '/internal/token';
 
+/**
+ * Where auth caches a user's access token (encrypted) in Redis. Services that must forget a user (deletion) remove
+ * this key; only auth reads or writes it.
+ */
+export function accessTokenCacheKey(queuePrefix: string, userId: string): string {
+  return `${queuePrefix}:auth:token:${encodeURIComponent(userId)}`;
+}
+
 export const TokenRequest = Type.Object(
   {
     userId: Type.String({ minLength: 1, maxLength: 256 }),

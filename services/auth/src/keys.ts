@@ -1,5 +1,6 @@
 // The Redis keys auth owns, all under QUEUE_PREFIX (so one prefix holds everything, also in a Redis Cluster hash tag).
 import { createHash } from 'node:crypto';
+import { accessTokenCacheKey } from '@playledger/common';
 
 export interface AuthKeys {
   /** a pending login, by the hash of its state (a dump shows no usable state) */
@@ -18,7 +19,7 @@ export function authKeys(prefix: string): AuthKeys {
   const id = (userId: string) => encodeURIComponent(userId);
   return {
     loginState: (state) => `${prefix}:auth:state:${createHash('sha256').update(state).digest('base64url')}`,
-    token: (userId) => `${prefix}:auth:token:${id(userId)}`,
+    token: (userId) => accessTokenCacheKey(prefix, userId),
     refreshLock: (userId) => `${prefix}:auth:lock:${id(userId)}`,
     refreshBackoff: (userId) => `${prefix}:auth:backoff:${id(userId)}`,
     loginsStarted: (window) => `${prefix}:auth:logins:${window}`,

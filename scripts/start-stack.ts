@@ -22,6 +22,8 @@ interface ServiceSpec {
   name: string;
   script: string;
   port: number;
+  /** answers 200 once the process serves (default /healthz) */
+  probe?: string;
 }
 
 const SERVICES: ServiceSpec[] = [
@@ -31,7 +33,12 @@ const SERVICES: ServiceSpec[] = [
   { name: 'loader', script: 'services/loader/src/main.ts', port: 8084 },
   { name: 'api', script: 'services/api/src/main.ts', port: 8080 },
 ];
-const SIMULATOR: ServiceSpec = { name: 'spotify-sim', script: 'tools/spotify-sim/src/main.ts', port: 8090 };
+const SIMULATOR: ServiceSpec = {
+  name: 'spotify-sim',
+  script: 'tools/spotify-sim/src/main.ts',
+  port: 8090,
+  probe: '/control/clock',
+};
 
 function readEnvFile(): Record<string, string> {
   if (!existsSync(ENV_FILE)) return {};
@@ -90,27 +97,36 @@ const children = new Map<string, ChildProcess>();
 let stopping = false;
 
 function start(spec: ServiceSpec, env: Record<string, string | undefined>): Promise<void> {
+  const portVariable = spec === SIMULATOR ? 'SIM_PORT' : `${spec.name.toUpperCase()}_PORT`;
+  const port = env[portVariable] ?? String(spec.port);
   const child = spawn(process.execPath, [spec.script], {
     cwd: ROOT,
-    env: { ...env, PORT: env[`${spec.name.toUpperCase().replace(/-/g, '_')}_PORT`] ?? String(spec.port) },
+    env: { ...env, PORT: port },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.set(spec.name, child);
   const label = spec.name.padEnd(11);
-  return new Promise<void>((resolve, reject) => {
-    for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        process.stdout.write(`${label}| ${line}\n`);
-        if (line.includes('"msg":"ready"')) resolve();
-      });
-    }
-    child.once('exit', (code, signal) => {
-      children.delete(spec.name);
-      console.log(`start-stack: ${spec.name} exited (${signal ?? code})`);
-      reject(new Error(`${spec.name} exited before it was ready`));
-      if (!stopping) void stopAll(`${spec.name} exited`, 1);
-    });
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${label}| ${line}\n`));
+  }
+  let exited = false;
+  child.once('exit', (code, signal) => {
+    exited = true;
+    children.delete(spec.name);
+    console.log(`start-stack: ${spec.name} exited (${signal ?? code})`);
+    if (!stopping) void stopAll(`${spec.name} exited`, 1);
   });
+  // Ready once its HTTP port answers /healthz (every service listens only when its workers run), whatever LOG_LEVEL hides.
+  return (async () => {
+    for (;;) {
+      if (exited) throw new Error(`${spec.name} exited before it was ready`);
+      const ok = await fetch(`http://127.0.0.1:${port}${spec.probe ?? '/healthz'}`, { signal: AbortSignal.timeout(1_000) })
+        .then((r) => r.ok)
+        .catch(() => false);
+      if (ok) return;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  })();
 }
 
 async function stopAll(reason: string, exitCode = 0): Promise<void> {

@@ -68,6 +68,11 @@ export const pages = {
       'The login code from Spotify was refused (it may have been used already, or have expired).',
       'Please start the login again.',
     ], { href: loginUrl, text: 'Log in with Spotify' }),
+  notAllowed: (loginUrl: string) =>
+    page(403, 'Spotify did not let playledger read your account', [
+      'Spotify accepted the login but refused access to your profile.',
+      'While a Spotify app is in development mode, only the accounts its owner added under "User Management" in the Spotify developer dashboard may use it. Ask the operator to add your account, then log in again.',
+    ], { href: loginUrl, text: 'Log in with Spotify' }),
   unavailable: (loginUrl: string) =>
     page(503, 'Spotify could not be reached', [
       'Nothing was changed. Spotify (or our storage) did not answer in time.',

@@ -214,6 +214,26 @@ describe('login', () => {
     expect(await html(response)).toContain('You did not allow access');
   });
 
+  it('explains a refused profile (403: not on the development-mode allow-list) and stores nobody', async () => {
+    await control(sim.url, 'POST', '/authorize/next', { userId: 'sim-user-3' });
+    await control(sim.url, 'POST', '/faults', { kind: 'forbidden', endpoint: 'me', count: 1 });
+    const { response, browser } = await browserLogin(auth.url);
+    browser.codes.forEach((c) => secrets.set(`code (403) ${c.slice(0, 4)}`, c));
+    expect(response.status).toBe(403);
+    expect(await html(response)).toContain('User Management');
+    expect((await store.listUsers()).map((u) => u.spotifyId)).not.toContain('sim-user-3');
+  });
+
+  it('says to try again later when Spotify is down during the code exchange', async () => {
+    await control(sim.url, 'POST', '/authorize/next', { userId: 'sim-user-3' });
+    await control(sim.url, 'POST', '/faults', { kind: 'server-error', endpoint: 'token', count: 1 });
+    const { response, browser } = await browserLogin(auth.url);
+    browser.codes.forEach((c) => secrets.set(`code (503) ${c.slice(0, 4)}`, c));
+    expect(response.status).toBe(503);
+    expect(await html(response)).toContain('try again in a minute');
+    expect((await store.listUsers()).map((u) => u.spotifyId)).not.toContain('sim-user-3');
+  });
+
   it('keeps an operator pause when the user logs in again, with no schedule', async () => {
     const user = (await store.listUsers()).find((u) => u.spotifyId === 'sim-user-2')!;
     await store.setUserStatus(user.userId, 'paused', 'operator');

@@ -87,29 +87,35 @@ export function registerLoginRoutes(app: FastifyInstance, o: LoginRouteOptions):
         return send(reply, error === 'access_denied' ? pages.denied(loginUrl()) : pages.spotifyError(loginUrl(), error));
       }
       if (!code) return send(reply, pages.codeRejected(loginUrl()));
-      try {
-        const grant = await o.core.registration.spotify.exchangeCode({
-          code,
-          redirectUri: o.urls().redirectUri,
-          codeVerifier: pending.codeVerifier,
-        });
-        if (grant.refreshToken === null) throw new Error('Spotify returned no refresh token for an authorization code');
-        const user = await registerLogin(o.core.registration, { ...grant, refreshToken: grant.refreshToken }, o.clock.now());
-        return send(reply, pages.success(user.displayName, user.status === 'paused'));
-      } catch (err) {
-        const kind = errorKind(err);
-        o.logger.warn({ err, kind }, 'login not completed');
-        switch (kind) {
-          case 'reauth-required':
-          case 'permanent':
-            return send(reply, pages.codeRejected(loginUrl()));
-          case 'rate-limited':
-          case 'transient':
-            return send(reply, pages.unavailable(loginUrl()));
-        }
-      }
+      return send(reply, await completeLogin(o, code, pending.codeVerifier, loginUrl()));
     },
   );
+}
+
+/** Exchanges the code and registers the user; the page says what happened, told apart by where it failed. */
+async function completeLogin(o: LoginRouteOptions, code: string, codeVerifier: string, loginUrl: string): Promise<Page> {
+  const { spotify } = o.core.registration;
+  let grant;
+  try {
+    grant = await spotify.exchangeCode({ code, redirectUri: o.urls().redirectUri, codeVerifier });
+  } catch (err) {
+    const kind = errorKind(err);
+    o.logger.warn({ err, kind }, 'login not completed: the code exchange failed');
+    return kind === 'permanent' || kind === 'reauth-required' ? pages.codeRejected(loginUrl) : pages.unavailable(loginUrl);
+  }
+  if (grant.refreshToken === null) {
+    o.logger.error('login not completed: Spotify returned no refresh token for an authorization code');
+    return pages.failed(loginUrl);
+  }
+  try {
+    const user = await registerLogin(o.core.registration, { ...grant, refreshToken: grant.refreshToken }, o.clock.now());
+    return pages.success(user.displayName, user.status === 'paused');
+  } catch (err) {
+    const kind = errorKind(err);
+    o.logger.warn({ err, kind }, 'login not completed: reading the profile or storing the user failed');
+    // a permanent answer to /v1/me is Spotify's 403: in development mode, the user is not on the app's allow-list
+    return kind === 'permanent' ? pages.notAllowed(loginUrl) : pages.unavailable(loginUrl);
+  }
 }
 
 function readCookie(header: string | undefined, name: string): string | undefined {

@@ -21,6 +21,19 @@ interface Stage {
   cmd: string[] | null;
 }
 
+// Whether .dockerignore keeps a path out of the build context: a pattern "**/name" matches at any depth, others from the top.
+function dockerignored(relative: string): boolean {
+  const patterns = readFileSync(path.join(root, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const segments = relative.split(path.sep);
+  return patterns.some((pattern) => {
+    if (pattern.startsWith('**/')) return segments.includes(pattern.slice(3));
+    return relative === pattern || relative.startsWith(`${pattern}/`);
+  });
+}
+
 /** Joins continued lines and drops comments. */
 function instructions(text: string): string[] {
   return text
@@ -67,7 +80,8 @@ function replay(dockerfile: string, workdir: string): Stage[] {
           cpSync(source, target, {
             recursive: true,
             verbatimSymlinks: true,
-            filter: (s) => !/\/(node_modules|test)(\/|$)/.test(s.slice(source.length)),
+            // the build context honours .dockerignore; a copy from another stage takes everything
+            filter: from ? undefined : (s) => !dockerignored(path.relative(root, s)),
           });
         }
         break;

@@ -4,7 +4,7 @@ import { fieldOf } from '../src/app.ts';
 import { refreshTokenEndsAt, stagesOf } from '../src/lib/dto.ts';
 import { csvField } from '../src/lib/export.ts';
 import { cookieSecretFor, tokenMatches } from '../src/lib/sessions.ts';
-import { cachedTokenKey } from '../src/lib/token-cache-key.ts';
+import { accessTokenCacheKey as cachedTokenKey } from '@playledger/common';
 import { safeNext } from '../src/routes/login.ts';
 
 describe('csvField', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scheduledUsers, scheduleUser } from '@playledger/common';
 import { authKeys } from '../../auth/src/keys.ts';
-import { cachedTokenKey } from '../src/lib/token-cache-key.ts';
+import { accessTokenCacheKey as cachedTokenKey } from '@playledger/common';
 import { seedPlays, seedUser, startHarness, type Harness } from './harness.ts';
 
 const DAY = 24 * 3600 * 1000;

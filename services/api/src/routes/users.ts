@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { scheduledUsers, scheduleUser, unscheduleUser } from '@playledger/common';
+import { accessTokenCacheKey, scheduledUsers, scheduleUser, unscheduleUser } from '@playledger/common';
 import type { User } from '@playledger/store';
 import { usersExpiringBefore } from '../lib/expiry.ts';
 import { extractionDto, gapDto, refreshTokenEndsAt, userDto } from '../lib/dto.ts';
 import type { ApiDeps } from '../lib/deps.ts';
 import { conflict, notFound } from '../lib/http-errors.ts';
-import { cachedTokenKey } from '../lib/token-cache-key.ts';
 import type { TypeBoxProvider } from '../lib/type-provider.ts';
 import { errors, UserIdParams } from '../schemas/common.ts';
 import {
@@ -62,7 +61,11 @@ export function userRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const users = await usersExpiringBefore(store, horizon);
       const reloginUrl = `${deps.config.AUTH_PUBLIC_URL.replace(/\/+$/, '')}/login`;
       return {
-        items: users.map((u) => ({ user: userDto(u), expired: refreshTokenEndsAt(u.authorizedAt).getTime() <= now, reloginUrl })),
+        items: users.map((u) => ({
+          user: userDto(u),
+          expired: refreshTokenEndsAt(u.authorizedAt).getTime() <= now,
+          reloginUrl,
+        })),
       };
     },
   );
@@ -159,7 +162,7 @@ export function userRoutes(app: FastifyInstance, deps: ApiDeps): void {
       // The schedule first, so that no new extraction starts for a user being deleted.
       const scheduleRemoved = await unscheduleUser(extractions, userId);
       const deleted = await store.deleteUser(userId, { purgePlays: purge });
-      const cachedTokenRemoved = (await deps.redis.del(cachedTokenKey(deps.config.QUEUE_PREFIX, userId))) > 0;
+      const cachedTokenRemoved = (await deps.redis.del(accessTokenCacheKey(deps.config.QUEUE_PREFIX, userId))) > 0;
       request.log.info({ userId, purge, scheduleRemoved, cachedTokenRemoved }, 'user deleted');
       return { userId, deleted, purged: purge, scheduleRemoved, cachedTokenRemoved };
     },

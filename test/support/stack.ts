@@ -146,7 +146,7 @@ export class Stack {
           }),
         ),
       );
-      const logger = createLogger({ name: 'e2e', level: 'warn' });
+      const logger = createLogger({ name: 'e2e', level: 'error' });
       const store = await createStore({ kind: 'postgres', url: db.url, logger });
       const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
       return new Stack({ sim, auth, workers, db, prefix, store, env, redis });

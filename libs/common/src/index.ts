@@ -11,3 +11,4 @@ export * from './ops.ts';
 export * from './secret-box.ts';
 export * from './token-api.ts';
 export * from './worker-settings.ts';
+export * from './service-main.ts';

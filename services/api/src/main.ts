@@ -2,32 +2,24 @@
 import { Queue } from 'bullmq';
 import {
   ALL_QUEUES,
-  ConfigError,
+  announceReady,
   createLogger,
   createMetrics,
   createRedis,
   defaultJobOptions,
   installShutdown,
-  registerSecret,
   type QueueName,
+  registerSecret,
+  runService,
 } from '@playledger/common';
 import { createStore } from '@playledger/store';
 import { buildApp } from './app.ts';
-import { loadApiConfig, type ApiConfig } from './config.ts';
+import { loadApiConfig } from './config.ts';
 import { waitForRedis } from './lib/redis-ready.ts';
 import { API_NODE_OPTIONS, heapTuned } from './lib/runtime.ts';
 
 async function main(): Promise<void> {
-  let config: ApiConfig;
-  try {
-    config = loadApiConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadApiConfig();
   registerSecret(config.API_TOKEN);
   const logger = createLogger({ name: 'api', level: config.LOG_LEVEL });
   if (!heapTuned()) {
@@ -63,11 +55,7 @@ async function main(): Promise<void> {
 
   await Promise.all([waitForRedis(redis), waitForRedis(queueConnection), store.migrate()]);
   const address = await app.listen({ port: config.PORT, host: config.HOST });
-  const port = app.server.address();
-  logger.info({ port: typeof port === 'object' && port ? port.port : config.PORT, address }, 'ready');
+  announceReady(logger, app, { address });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`api failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+runService('api', main);

@@ -2,38 +2,26 @@
 import { once } from 'node:events';
 import { Queue } from 'bullmq';
 import {
-  ConfigError,
-  QueueNames,
   createLogger,
   createMetrics,
   createRedis,
   createSecretBox,
   installShutdown,
-  redactString,
+  listeningPort,
+  QueueNames,
   registerSecret,
+  runService,
 } from '@playledger/common';
 import { createStore } from '@playledger/store';
 import { buildApp } from './app.ts';
 import { systemClock } from './clock.ts';
-import { loadAuthConfig, publicUrls, type AuthConfig } from './config.ts';
+import { loadAuthConfig, publicUrls } from './config.ts';
 import { createAuthCore } from './core.ts';
 import { registerHeadlessUser } from './headless.ts';
 import { createSpotifyAccounts } from './spotify-adapter.ts';
 
-function readConfig(): AuthConfig {
-  try {
-    return loadAuthConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`auth: ${error.message}\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw error;
-  }
-}
-
 async function main(): Promise<void> {
-  const config = readConfig();
+  const config = loadAuthConfig(process.env);
   for (const secret of [config.SPOTIFY_CLIENT_SECRET, config.AUTH_SERVICE_SECRET, config.SPOTIFY_REFRESH_TOKEN]) {
     registerSecret(secret);
   }
@@ -90,8 +78,7 @@ async function main(): Promise<void> {
   for (const connection of [redis, queueConnection]) if (connection.status !== 'ready') await once(connection, 'ready');
   await store.migrate();
   await app.listen({ port: config.PORT, host: config.HOST });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
+  const port = listeningPort(app);
   const urls = publicUrls(config, port);
   known.urls = urls;
 
@@ -105,8 +92,4 @@ async function main(): Promise<void> {
   logger.info({ port, redirectUri: urls.redirectUri, loginUrl: `${urls.publicBase}/login` }, 'ready');
 }
 
-main().catch((error: unknown) => {
-  const what = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
-  process.stderr.write(`auth: start-up failed: ${redactString(what)}\n`);
-  process.exit(1);
-});
+runService('auth', main);

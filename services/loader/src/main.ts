@@ -3,16 +3,17 @@
 import Fastify from 'fastify';
 import { Queue } from 'bullmq';
 import {
-  ConfigError,
-  QueueNames,
+  announceReady,
   createLogger,
   createMetrics,
   createRedis,
   installShutdown,
   loadConfig,
+  type Logger,
+  QueueNames,
   registerOpsRoutes,
   registerSecret,
-  type Logger,
+  runService,
 } from '@playledger/common';
 import { createStore, type Store } from '@playledger/store';
 import { LoaderConfig } from './config.ts';
@@ -92,17 +93,7 @@ async function main(): Promise<void> {
 
   await app.listen({ port: config.PORT, host: config.HOST });
   await workers.waitUntilReady();
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.PORT;
-  logger.info({ port }, 'ready');
+  announceReady(logger, app);
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
-  } else {
-    const logger = createLogger({ name: 'loader' });
-    logger.fatal({ err: error }, 'loader failed to start');
-  }
-  process.exit(1);
-});
+runService('loader', main);

@@ -87,7 +87,7 @@ describe('the processes', () => {
     });
   }
 
-  it('loader: a bad configuration names every bad variable and exits 1', async () => {
+  it('loader: a bad configuration names every bad variable and exits 78 (EX_CONFIG)', async () => {
     const child = spawn(process.execPath, ['services/loader/src/main.ts'], {
       cwd: ROOT,
       env: { ...process.env, STORE_KIND: 'oracle', DATABASE_URL: '', PORT: 'abc' },
@@ -96,7 +96,7 @@ describe('the processes', () => {
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const [code] = (await once(child, 'exit')) as [number | null];
-    expect(code).toBe(1);
+    expect(code).toBe(78);
     for (const name of ['DATABASE_URL', 'PORT', 'STORE_KIND']) expect(stderr).toContain(name);
   });
 });

@@ -2,14 +2,15 @@
 import Fastify from 'fastify';
 import { Queue } from 'bullmq';
 import {
-  ConfigError,
-  QueueNames,
+  announceReady,
   createLogger,
   createMetrics,
   createRedis,
   installShutdown,
   loadConfig,
+  QueueNames,
   registerOpsRoutes,
+  runService,
 } from '@playledger/common';
 import { ValidatorConfig } from './config.ts';
 import { createValidatorWorker } from './worker.ts';
@@ -56,17 +57,7 @@ async function main(): Promise<void> {
 
   await app.listen({ port: config.PORT, host: config.HOST });
   await service.worker.waitUntilReady();
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.PORT;
-  logger.info({ port }, 'ready');
+  announceReady(logger, app);
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
-  } else {
-    const logger = createLogger({ name: 'validator' });
-    logger.fatal({ err: error }, 'validator failed to start');
-  }
-  process.exit(1);
-});
+runService('validator', main);

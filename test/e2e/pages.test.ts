@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeadLetter } from '@playledger/store';
 import { compareWithLedger, describeComparison, playKey } from '../support/ledger-compare.ts';
 import type { LedgerPlay } from '../support/sim-control.ts';
+import { PAGES_DIR } from '../support/shared.ts';
 import { Stack } from '../support/stack.ts';
 
-const PAGES_DIR = path.resolve(import.meta.dirname, '../../../shared/spotify/pages');
 
 interface RawItem {
   played_at: string;

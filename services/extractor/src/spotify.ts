@@ -54,7 +54,7 @@ export function createRecentlyPlayedReader(
   return {
     getRecentlyPlayed: async (accessToken, limit) => {
       const page = await client.getRecentlyPlayed(accessToken, { limit });
-      return { items: page.items as unknown[] };
+      return { items: page.items };
     },
     isTokenRejected: (error) => error instanceof AccessTokenRejectedError,
   };

@@ -1,5 +1,6 @@
 // The extraction processor with its I/O replaced by small in-memory fakes (no library is mocked).
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RateLimitError, UnrecoverableError } from 'bullmq';
 import {
@@ -11,11 +12,10 @@ import {
   type RawPageJob,
 } from '@playledger/common';
 import type { ExtractionState, PlayKey } from '@playledger/store';
+import { PAGES_DIR } from '../../../test/support/shared.ts';
 import { processExtraction, type ExtractionJob, type ExtractorDeps, type RecentlyPlayedPage } from '../src/extract.ts';
 
-const fullPage = JSON.parse(
-  readFileSync(new URL('../../../../shared/spotify/pages/before-full.json', import.meta.url), 'utf8'),
-) as RecentlyPlayedPage;
+const fullPage = JSON.parse(readFileSync(path.join(PAGES_DIR, 'before-full.json'), 'utf8')) as RecentlyPlayedPage;
 
 class TokenRejected extends TransientError {}
 

@@ -53,7 +53,7 @@ const original = prototype.query;
 prototype.query = function (this: pg.Client, ...args: unknown[]) {
   const result = original.apply(this, args);
   const text = typeof args[0] === 'string' ? args[0] : '';
-  if (!timing || !(result instanceof Promise)) return result;
+  if (!timing || !(result instanceof Promise) || text.includes('pg_stat_activity')) return result;
   const key = text.replace(/\s+/g, ' ').trim().slice(0, 70);
   const s = performance.now();
   return result.finally(() => {

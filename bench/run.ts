@@ -461,8 +461,18 @@ function machine(pgVersion: string, redisVersion: string): Record<string, string
     postgresql: pgVersion,
     redis: redisVersion,
     platform: `${os.type()} ${os.release()}`,
+    // the machine may be shared: its load when the benchmark began and ended
+    loadAverage: `${LOAD_AT_START} at start, ${loadAverage()} at end (1, 5, 15 min)`,
   };
 }
+
+function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((n) => n.toFixed(1))
+    .join(' ');
+}
+const LOAD_AT_START = loadAverage();
 
 const DESCRIPTIONS: Record<Side, string> = {
   pipeline: 'validator + loader services into PostgreSQL (product)',
@@ -661,7 +671,7 @@ Goals: ${Object.entries(goals)
     .join('; ')}.
 
 Machine: ${host.nproc} CPUs (${host.cpu}), Node ${host.node}, PostgreSQL ${host.postgresql}, Redis ${host.redis},
-${host.platform}. \`free -g\`:
+${host.platform}. Load average: ${host.loadAverage}. \`free -g\`:
 
 ${memory}
 `;

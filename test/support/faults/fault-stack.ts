@@ -247,13 +247,17 @@ export class FaultStack {
   }
 
   /** What the api's manual extraction does: the record first, then the request with jobId = extractionId. */
-  async requestExtraction(simUserId: string): Promise<string> {
+  async requestExtraction(simUserId: string, extractionId = this.newExtractionId()): Promise<string> {
     const userId = this.userId(simUserId);
-    this.sequence += 1;
-    const extractionId = `fault-${this.sequence}-${randomBytes(3).toString('hex')}`;
     await this.store.startExtraction({ id: extractionId, userId, trigger: 'manual', requestedAt: new Date() });
     await this.queues.extractions.add('manual-extraction', { userId, trigger: 'manual', extractionId }, { jobId: extractionId });
     return extractionId;
+  }
+
+  /** A fresh extraction id, for a test that must know it before the request (to arm a freeze on it). */
+  newExtractionId(): string {
+    this.sequence += 1;
+    return `fault-${this.sequence}-${randomBytes(3).toString('hex')}`;
   }
 
   async requestAll(simUserIds: readonly string[]): Promise<string[]> {

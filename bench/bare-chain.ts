@@ -26,7 +26,9 @@ worker.on('completed', () => {
   completed += 1;
   if (completed === expect) console.log(JSON.stringify({ msg: 'done', at: Date.now(), completed }));
 });
-worker.on('failed', (job, error) => console.log(JSON.stringify({ msg: 'failed', jobId: job?.id, error: error.message })));
+worker.on('failed', (job, error) =>
+  console.log(JSON.stringify({ msg: 'failed', jobId: job?.id, error: error.message })),
+);
 
 process.once('SIGTERM', () => {
   void (async () => {

@@ -18,18 +18,27 @@ const sim = await startProcess('sim', 'tools/spotify-sim/src/main.ts', { SIM_POR
 const simUrl = `http://127.0.0.1:${sim.port}`;
 const base: unknown[][] = [];
 try {
-  for (let i = 0; i < simUsers; i += 1) base.push((await simRecentlyPlayed(simUrl, await simAccessToken(simUrl))).map(slimItem));
+  for (let i = 0; i < simUsers; i += 1)
+    base.push((await simRecentlyPlayed(simUrl, await simAccessToken(simUrl))).map(slimItem));
 } finally {
   await sim.stop();
 }
 
 function jobs(tag: string): LoadJob[] {
   const now = new Date();
-  return Array.from({ length: pages }, (_, i) =>
-    validatePage(
-      { extractionId: `p-${tag}-${i}`, userId: `p-${tag}-u${i}`, fetchedAt: now.toISOString(), items: base[i % base.length] ?? [], limit: 50 },
-      now,
-    ).load,
+  return Array.from(
+    { length: pages },
+    (_, i) =>
+      validatePage(
+        {
+          extractionId: `p-${tag}-${i}`,
+          userId: `p-${tag}-u${i}`,
+          fetchedAt: now.toISOString(),
+          items: base[i % base.length] ?? [],
+          limit: 50,
+        },
+        now,
+      ).load,
   );
 }
 

@@ -15,7 +15,7 @@
 //   bare2      the same with two queues (A -> B), the shape of validation -> load.
 //   naive      one INSERT per play per round trip (autocommit), as the original ETL's append, fed by the same queue.
 //   copy       PostgreSQL COPY FROM STDIN of the same normalized plays into the product's plays table (one stream).
-// Sizes: BENCH_PAGES (200), BENCH_ROUNDS (5), BENCH_CONCURRENCY (4), BENCH_EXTRACTIONS (100), BENCH_SIM_USERS (20),
+// Sizes: BENCH_PAGES (400), BENCH_ROUNDS (5), BENCH_CONCURRENCY (4), BENCH_EXTRACTIONS (200), BENCH_SIM_USERS (20),
 // BENCH_SIDES (comma list of the sides above). Results: bench/results/latest.json and bench/RESULTS.md.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -54,11 +54,11 @@ function intEnv(name: string, fallback: number, min: number, max: number): numbe
 }
 
 const config = {
-  pages: intEnv('BENCH_PAGES', 200, 1, 20_000),
+  pages: intEnv('BENCH_PAGES', 400, 1, 20_000),
   rounds: intEnv('BENCH_ROUNDS', 5, 1, 50),
   concurrency: intEnv('BENCH_CONCURRENCY', 4, 1, 64),
   // the extractor's completions are counted on its queue, which keeps the last 1000 completed jobs
-  extractions: intEnv('BENCH_EXTRACTIONS', 100, 1, 1_000),
+  extractions: intEnv('BENCH_EXTRACTIONS', 200, 1, 1_000),
   simUsers: intEnv('BENCH_SIM_USERS', 20, 1, 500),
   sides: (process.env.BENCH_SIDES ?? SIDES.join(','))
     .split(',')
@@ -111,7 +111,9 @@ function rawPages(base: unknown[][], tag: string, count: number, fetchedAt: stri
 async function enqueuePaused<T>(queue: Queue<T>, jobs: { name: string; data: T; jobId: string }[]): Promise<void> {
   await queue.pause();
   for (let i = 0; i < jobs.length; i += 500) {
-    await queue.addBulk(jobs.slice(i, i + 500).map((j) => ({ name: j.name, data: j.data, opts: { jobId: j.jobId } })) as never);
+    await queue.addBulk(
+      jobs.slice(i, i + 500).map((j) => ({ name: j.name, data: j.data, opts: { jobId: j.jobId } })) as never,
+    );
   }
 }
 
@@ -193,13 +195,17 @@ async function runPipeline(ctx: Context, round: number): Promise<RunResult> {
     );
     const t0 = performance.now();
     await queue.resume();
-    await pollUntil('pipeline', async () => (await count(client, `SELECT count(*) AS n FROM extractions WHERE state = 'done'`)) >= config.pages);
+    await pollUntil(
+      'pipeline',
+      async () => (await count(client, `SELECT count(*) AS n FROM extractions WHERE state = 'done'`)) >= config.pages,
+    );
     const seconds = (performance.now() - t0) / 1000;
     const rssMiB = rssOf(processes);
     const plays = await count(client, 'SELECT count(*) AS n FROM plays');
     const deadLetters = await count(client, 'SELECT count(*) AS n FROM dead_letters');
     const expected = expectedPlays(ctx, config.pages);
-    if (plays !== expected) log(`pipeline round ${round + 1}: ${plays} plays stored, ${expected} expected from the validator`);
+    if (plays !== expected)
+      log(`pipeline round ${round + 1}: ${plays} plays stored, ${expected} expected from the validator`);
     return { round, seconds, pages: config.pages, plays, rssMiB, notes: { expectedPlays: expected, deadLetters } };
   } finally {
     await stopAll(processes);
@@ -213,7 +219,11 @@ async function runPipeline(ctx: Context, round: number): Promise<RunResult> {
 async function runExtractor(ctx: Context, round: number): Promise<RunResult> {
   const db = await migratedDatabase('bench_extractor');
   const prefix = newPrefix();
-  const extractions = new Queue<ExtractionRequest>(QueueNames.extractions, { connection: redis, prefix, defaultJobOptions });
+  const extractions = new Queue<ExtractionRequest>(QueueNames.extractions, {
+    connection: redis,
+    prefix,
+    defaultJobOptions,
+  });
   const validation = new Queue<RawPageJob>(QueueNames.validation, { connection: redis, prefix });
   const processes: BenchProcess[] = [];
   try {
@@ -254,7 +264,14 @@ async function runExtractor(ctx: Context, round: number): Promise<RunResult> {
     const rssMiB = rssOf(processes);
     const failed = (await extractions.getJobCounts('failed')).failed ?? 0;
     const published = await validation.getWaitingCount();
-    return { round, seconds, pages: published, plays: expectedPlays(ctx, published), rssMiB, notes: { requested: n, failed } };
+    return {
+      round,
+      seconds,
+      pages: published,
+      plays: expectedPlays(ctx, published),
+      rssMiB,
+      notes: { requested: n, failed },
+    };
   } finally {
     await stopAll(processes);
     await extractions.close();
@@ -446,7 +463,8 @@ function round2(n: number): number {
 }
 
 function machine(pgVersion: string, redisVersion: string): Record<string, string | number> {
-  const cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
+  const cpu =
+    /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
   let free: string;
   try {
     free = execFileSync('free', ['-g'], { encoding: 'utf8' }).trimEnd();
@@ -486,9 +504,12 @@ const DESCRIPTIONS: Record<Side, string> = {
 async function main(): Promise<void> {
   const started = new Date();
   log(`config ${JSON.stringify({ ...config, redisUrl: undefined })}`);
-  const admin = new pg.Client({ connectionString: process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' });
+  const admin = new pg.Client({
+    connectionString: process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  });
   await admin.connect();
-  const pgVersion = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? 'unknown';
+  const pgVersion =
+    (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? 'unknown';
   await admin.end();
   const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
 
@@ -512,13 +533,23 @@ async function main(): Promise<void> {
     const now = new Date();
     const basePlays = base.map(
       (items, i) =>
-        validatePage({ extractionId: `base-${i}`, userId: `base-${i}`, fetchedAt: now.toISOString(), items, limit: 50 }, now)
-          .load.plays,
+        validatePage(
+          { extractionId: `base-${i}`, userId: `base-${i}`, fetchedAt: now.toISOString(), items, limit: 50 },
+          now,
+        ).load.plays,
     );
     tokenServer = await startTokenServer(tokens);
-    const ctx: Context = { base, simUrl, authUrl: tokenServer.url, basePlays, playsPerBase: basePlays.map((p) => p.length) };
+    const ctx: Context = {
+      base,
+      simUrl,
+      authUrl: tokenServer.url,
+      basePlays,
+      playsPerBase: basePlays.map((p) => p.length),
+    };
     const rawBytes = Buffer.byteLength(JSON.stringify(base[0] ?? []));
-    log(`${base.length} simulator pages, ${expectedPlays(ctx, config.pages)} plays on ${config.pages} pages, ~${Math.round(rawBytes / 1024)} KiB per raw page`);
+    log(
+      `${base.length} simulator pages, ${expectedPlays(ctx, config.pages)} plays on ${config.pages} pages, ~${Math.round(rawBytes / 1024)} KiB per raw page`,
+    );
 
     for (let round = 0; round < config.rounds; round += 1) {
       const order = config.sides.map((_, i) => config.sides[(i + round) % config.sides.length] as Side);
@@ -592,7 +623,9 @@ function summarize(side: Side, runs: RunResult[]): SideSummary {
 }
 
 function writeResults(started: Date, host: Record<string, string | number>, results: Record<Side, RunResult[]>): void {
-  const sides = Object.fromEntries(config.sides.map((s) => [s, summarize(s, results[s])])) as Partial<Record<Side, SideSummary>>;
+  const sides = Object.fromEntries(config.sides.map((s) => [s, summarize(s, results[s])])) as Partial<
+    Record<Side, SideSummary>
+  >;
   // ratios of median throughput; the pipeline and the references move the same pages, so pages/s compare directly
   // (plays/s for COPY, which has no pages)
   const pages = (s: Side) => sides[s]?.pagesPerSecond.median;
@@ -607,7 +640,8 @@ function writeResults(started: Date, host: Record<string, string | number>, resu
   };
   const goals = {
     pipeline_at_or_above_bare_chain: ratios.pipeline_vs_bare_chain === null ? null : ratios.pipeline_vs_bare_chain >= 1,
-    pipeline_at_least_10x_naive_loader: ratios.pipeline_vs_naive_loader === null ? null : ratios.pipeline_vs_naive_loader >= 10,
+    pipeline_at_least_10x_naive_loader:
+      ratios.pipeline_vs_naive_loader === null ? null : ratios.pipeline_vs_naive_loader >= 10,
   };
   const report = {
     date: started.toISOString(),

@@ -36,5 +36,7 @@ export async function copyFromText(client: pg.Client, sql: string, text: string)
 /** One value in COPY's text format: \N for null, backslash, tab, newline and carriage return escaped. */
 export function copyValue(value: string | number | boolean | null): string {
   if (value === null) return '\\N';
-  return String(value).replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+  return String(value).replace(/[\\\t\n\r]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+  );
 }

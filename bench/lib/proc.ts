@@ -69,7 +69,10 @@ export async function startProcess(
   const tail = () => recent.slice(-25).join('\n');
   const waitFor = (msg: string, timeoutMs = 120_000) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name}: no "${msg}" within ${timeoutMs} ms\n${tail()}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${name}: no "${msg}" within ${timeoutMs} ms\n${tail()}`)),
+        timeoutMs,
+      );
       const onExit = () => reject(new Error(`${name} exited before "${msg}"\n${tail()}`));
       void exit.then(onExit);
       waiters.push({

@@ -27,7 +27,8 @@ export async function simAccessToken(simUrl: string): Promise<string> {
     body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI }).toString(),
   });
   const body = (await token.json()) as { access_token?: string };
-  if (!token.ok || !body.access_token) throw new Error(`token exchange failed: ${token.status} ${JSON.stringify(body)}`);
+  if (!token.ok || !body.access_token)
+    throw new Error(`token exchange failed: ${token.status} ${JSON.stringify(body)}`);
   return body.access_token;
 }
 

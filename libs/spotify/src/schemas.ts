@@ -82,7 +82,8 @@ function checker<T>(schema: object): Checker<T> {
   };
 }
 
-export const checkers = {
+/** Compiled checks of every response the client reads (frozen: no process may swap one out). */
+export const checkers = Object.freeze({
   recentlyPlayed: checker<RecentlyPlayedPage>(LiveRecentlyPlayedPage),
   recentlyPlayedEnvelope: checker<RawRecentlyPlayedPage>(LiveRecentlyPlayedEnvelope),
   playHistoryItem: checker<PlayHistoryItem>(LivePlayHistoryItem),
@@ -96,4 +97,4 @@ export const checkers = {
     refresh_token?: string;
   }>(TokenResponse),
   oauthError: checker<{ error: string; error_description?: string }>(OAuthErrorResponse),
-};
+});

@@ -31,7 +31,13 @@ const SERVICES: ServiceSpec[] = [
   { name: 'extractor', script: 'services/extractor/src/main.ts', port: 8082 },
   { name: 'validator', script: 'services/validator/src/main.ts', port: 8083 },
   { name: 'loader', script: 'services/loader/src/main.ts', port: 8084 },
-  { name: 'api', script: 'services/api/src/main.ts', port: 8080 },
+  // the api's heap settings keep an export's memory flat (services/api/src/lib/runtime.ts)
+  {
+    name: 'api',
+    script: 'services/api/src/main.ts',
+    port: 8080,
+    env: { NODE_OPTIONS: '--max-old-space-size=96 --max-semi-space-size=2' },
+  },
 ];
 const SIMULATOR: ServiceSpec = {
   name: 'spotify-sim',
@@ -120,7 +126,9 @@ function start(spec: ServiceSpec, env: Record<string, string | undefined>): Prom
   return (async () => {
     for (;;) {
       if (exited) throw new Error(`${spec.name} exited before it was ready`);
-      const ok = await fetch(`http://127.0.0.1:${port}${spec.probe ?? '/healthz'}`, { signal: AbortSignal.timeout(1_000) })
+      const ok = await fetch(`http://127.0.0.1:${port}${spec.probe ?? '/healthz'}`, {
+        signal: AbortSignal.timeout(1_000),
+      })
         .then((r) => r.ok)
         .catch(() => false);
       if (ok) return;
@@ -134,7 +142,8 @@ async function stopAll(reason: string, exitCode = 0): Promise<void> {
   stopping = true;
   console.log(`start-stack: stopping (${reason})`);
   const ended = [...children.values()].map(
-    (child) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve()))),
+    (child) =>
+      new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve()))),
   );
   for (const child of children.values()) child.kill('SIGTERM');
   const force = setTimeout(() => {

@@ -24,6 +24,8 @@ interface ServiceSpec {
   port: number;
   /** answers 200 once the process serves (default /healthz) */
   probe?: string;
+  /** what this service needs beyond the shared environment */
+  env?: Record<string, string>;
 }
 
 const SERVICES: ServiceSpec[] = [
@@ -107,7 +109,7 @@ function start(spec: ServiceSpec, env: Record<string, string | undefined>): Prom
   const port = env[portVariable] ?? String(spec.port);
   const child = spawn(process.execPath, [spec.script], {
     cwd: ROOT,
-    env: { ...env, PORT: port },
+    env: { ...env, ...spec.env, PORT: port },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.set(spec.name, child);

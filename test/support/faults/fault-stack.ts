@@ -282,6 +282,13 @@ export class FaultStack {
         lastError = error;
       }
       if (done.size === ids.length) return ids.map((id) => done.get(id) as Extraction);
+      // a service that died by itself (not killed by the test) is a failure at once, not after the timeout
+      const dead = this.processes.filter((p) => p.child.exitCode !== null || p.child.signalCode !== null);
+      if (dead.length > 0) {
+        throw new Error(
+          `a service ended during the test: ${dead.map((p) => `${p.name} (exit ${p.child.exitCode ?? p.child.signalCode})\n${tailOf(p)}`).join('\n')}`,
+        );
+      }
       if (Date.now() > deadline) {
         const pending = ids.filter((id) => !done.has(id));
         const states = await Promise.all(pending.slice(0, 5).map((id) => this.store.getExtraction(id).catch(() => null)));
@@ -417,6 +424,13 @@ function spawnWorker(
     script: `services/${service}/src/main.ts`,
     env: { ...env, ...(redisUrl ? { REDIS_URL: redisUrl } : {}) },
   });
+}
+
+function tailOf(p: ServiceProcess, n = 25): string {
+  return p.lines
+    .slice(-n)
+    .map((l) => `  ${l.stream}: ${l.text.slice(0, 400)}`)
+    .join('\n');
 }
 
 /** Wall time of a fault test, printed for the suite's log. */

@@ -93,6 +93,7 @@ export class FaultStack {
       load: new Queue<LoadJob>(QueueNames.load, queueOptions),
       deadLetters: new Queue<DeadLetterJob>(QueueNames.deadLetters, queueOptions),
     };
+    for (const q of Object.values(this.queues) as Queue<unknown>[]) q.on('error', () => undefined);
   }
 
   static async start(options: FaultStackOptions): Promise<FaultStack> {
@@ -154,6 +155,8 @@ export class FaultStack {
       const logger = createLogger({ name: 'fault-harness', level: 'fatal' });
       const store = await createStore({ kind: 'postgres', url: databaseUrl, logger });
       const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+      // the harness's own link may see Redis go away (a restart test): it reconnects; the errors are not news
+      redis.on('error', () => undefined);
       return new FaultStack({ sim, auth, workers, store, env, prefix, redis, db, options });
     } catch (error) {
       await Promise.all(started.map((p) => p.stop(5_000)));

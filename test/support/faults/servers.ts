@@ -152,6 +152,7 @@ async function waitForRedis(url: string, child: ChildProcess): Promise<void> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
     const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => undefined);
     try {
       await r.connect();
       // loading the AOF answers LOADING to commands; wait until it serves

@@ -95,6 +95,8 @@ export interface LoadResult {
   newPlays: number;
   knownPlays: number;
   gap: Gap | null;
+  /** present when the extraction was already loaded before this call: a second delivery, which changed nothing */
+  redelivery?: true;
 }
 
 export interface DeadLetter extends Omit<DeadLetterJob, 'rejectedAt'> {
@@ -152,7 +154,12 @@ export interface Store {
 
   // extractions
   /** creates the record; starting an id that exists returns the existing record unchanged */
-  startExtraction(e: { id: string; userId: string; trigger: ExtractionTrigger; requestedAt: Date }): Promise<Extraction>;
+  startExtraction(e: {
+    id: string;
+    userId: string;
+    trigger: ExtractionTrigger;
+    requestedAt: Date;
+  }): Promise<Extraction>;
   /** the page was fetched and published to validation */
   markExtractionFetched(
     id: string,
@@ -162,7 +169,12 @@ export interface Store {
   /** a final state other than done (done is set by loadBatch); re-evaluates the user's gaps */
   finishExtraction(id: string, state: 'no_new_plays' | 'failed', reason: string | null): Promise<void>;
   getExtraction(id: string): Promise<Extraction | null>;
-  listExtractions(filter: { userId?: string; state?: ExtractionState; limit: number; cursor?: string }): Promise<Page<Extraction>>;
+  listExtractions(filter: {
+    userId?: string;
+    state?: ExtractionState;
+    limit: number;
+    cursor?: string;
+  }): Promise<Page<Extraction>>;
   /** a not-yet-final extraction of the user, if any (manual requests reuse it) */
   findPendingExtraction(userId: string): Promise<Extraction | null>;
   /** extractions not final after `olderThan` are marked failed ('lost in transit'); returns how many */
@@ -179,7 +191,10 @@ export interface Store {
   countUnknownPlays(userId: string, plays: PlayKey[]): Promise<number>;
   newestPlayedAt(userId: string): Promise<Date | null>;
   countPlays(userId: string): Promise<number>;
-  listPlays(userId: string, range: { from?: Date; to?: Date; limit: number; cursor?: string }): Promise<Page<StoredPlay>>;
+  listPlays(
+    userId: string,
+    range: { from?: Date; to?: Date; limit: number; cursor?: string },
+  ): Promise<Page<StoredPlay>>;
   /** every play of the user in the range, oldest first, streamed in constant memory */
   streamPlays(userId: string, range: { from?: Date; to?: Date }): AsyncIterable<StoredPlay>;
   listGaps(filter: { userId?: string; limit: number; cursor?: string }): Promise<Page<Gap>>;

@@ -139,27 +139,33 @@ export async function evaluateGaps(db: Queryable, userId: string, logger: Logger
     baseline: row.baseline,
   }));
   const gaps: Gap[] = [];
+  const settled: string[] = [];
   for (const decision of decideGaps(candidates)) {
-    let gapId: string | null = null;
-    if (decision.gap) {
-      const g = await db.query<GapRow>(
-        `INSERT INTO gaps (user_id, extraction_id, from_at, to_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (extraction_id) DO UPDATE SET from_at = excluded.from_at, to_at = excluded.to_at
-         RETURNING *`,
-        [userId, decision.extractionId, decision.gap.from, decision.gap.to],
-      );
-      const gap = toGap(g.rows[0] as GapRow);
-      gapId = gap.id;
-      gaps.push(gap);
-      logger.warn(
-        { userId, extractionId: gap.extractionId, from: gap.from, to: gap.to, gapId: gap.id },
-        'gap recorded: plays between from and to may be lost',
-      );
+    if (!decision.gap) {
+      settled.push(decision.extractionId);
+      continue;
     }
-    await db.query('UPDATE extractions SET gap_settled_at = now(), gap_id = coalesce($2, gap_id) WHERE id = $1', [
-      decision.extractionId,
-      gapId,
-    ]);
+    const g = await db.query<GapRow>(
+      `WITH gap AS (
+         INSERT INTO gaps (user_id, extraction_id, from_at, to_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (extraction_id) DO UPDATE SET from_at = excluded.from_at, to_at = excluded.to_at
+         RETURNING *
+       ), settled AS (
+         UPDATE extractions e SET gap_settled_at = now(), gap_id = gap.id FROM gap WHERE e.id = $2
+       )
+       SELECT * FROM gap`,
+      [userId, decision.extractionId, decision.gap.from, decision.gap.to],
+    );
+    const gap = toGap(g.rows[0] as GapRow);
+    gaps.push(gap);
+    logger.warn(
+      { userId, extractionId: gap.extractionId, from: gap.from, to: gap.to, gapId: gap.id },
+      'gap recorded: plays between from and to may be lost',
+    );
+  }
+  // those without a gap, settled at once (usually the one extraction just loaded)
+  if (settled.length) {
+    await db.query('UPDATE extractions SET gap_settled_at = now() WHERE id = ANY($1::text[])', [settled]);
   }
   return gaps;
 }

@@ -2,7 +2,7 @@
 import type { Pool } from 'pg';
 import type { LoadJob, Logger } from '@playledger/common';
 import type { LoadResult, Page, PlayKey, StoredPlay } from '../types.ts';
-import { catalogRows, type CatalogRows, type PlayRow as PlayInput } from '../shared/catalog.ts';
+import { catalogRows, type PlayRow as PlayInput } from '../shared/catalog.ts';
 import { decodeInstantCursor, encodeInstantCursor } from '../shared/cursor.ts';
 import { SAME_PLAY_WINDOW_MS } from '../shared/play-rules.ts';
 import { inTransaction, type Queryable } from './db.ts';
@@ -12,14 +12,15 @@ import { toStoredPlay, type PlayRow } from './rows.ts';
 const WINDOW = `interval '${SAME_PLAY_WINDOW_MS} milliseconds'`;
 
 /**
- * The batch's plays ($2, jsonb) collapsed by the 2 s rule inside the batch (chains of one track sorted by played_at:
- * a play within the window of the previous one is that play), then those with no stored play of the same track
- * within the window of them. $1 = user id.
+ * The batch's plays (`plays`, a jsonb array) collapsed by the 2 s rule inside the batch (chains of one track sorted by
+ * played_at: a play within the window of the previous one is that play), then those with no stored play of the same
+ * track within the window of them (`user`, the user id).
  */
-const UNKNOWN_PLAYS = `
+function unknownPlays(user: string, plays: string): string {
+  return `
 WITH input AS (
   SELECT DISTINCT ON (track_uri, played_at) track_uri, played_at, context_type, context_uri
-  FROM jsonb_to_recordset($2::jsonb) AS x(track_uri text, played_at timestamptz(3), context_type text, context_uri text)
+  FROM jsonb_to_recordset(${plays}) AS x(track_uri text, played_at timestamptz(3), context_type text, context_uri text)
   ORDER BY track_uri, played_at
 ), chained AS (
   SELECT i.*, lag(played_at) OVER (PARTITION BY track_uri ORDER BY played_at) AS previous FROM input i
@@ -28,131 +29,185 @@ SELECT c.track_uri, c.played_at, c.context_type, c.context_uri FROM chained c
 WHERE (c.previous IS NULL OR c.played_at - c.previous > ${WINDOW})
   AND NOT EXISTS (
     SELECT 1 FROM plays p
-    WHERE p.user_id = $1 AND p.track_uri = c.track_uri
+    WHERE p.user_id = ${user} AND p.track_uri = c.track_uri
       AND p.played_at BETWEEN c.played_at - ${WINDOW} AND c.played_at + ${WINDOW})
+`;
+}
+
+const UNKNOWN_PLAYS = unknownPlays('$1', '$2::jsonb');
+
+interface CatalogTable {
+  table: string;
+  /** the CTE names' prefix */
+  tag: string;
+  /** the key of the table, in the order rows are sorted and locked */
+  key: string[];
+  /** the columns a newer page may change */
+  values: string[];
+  /** jsonb_to_recordset's column list; the input's key columns may be named differently (input name = key[i]) */
+  recordset: string;
+  /** the input's columns, as the table names them */
+  select: string;
+  /** which part of the batch ($1) */
+  part: string;
+}
+
+/**
+ * One table of the catalog, as CTEs of the load statement. Rows that are new go in (`ON CONFLICT DO NOTHING`: an
+ * existing row is neither changed nor locked); rows that exist and differ are locked in key order (two loaders sharing
+ * them lock them in one order: no deadlock) and updated. Identical rows are only read, so concurrent batches that
+ * share an artist, album or track do not wait for each other.
+ */
+function catalogCtes(t: CatalogTable): string {
+  const cols = [...t.key, ...t.values];
+  const on = t.key.map((k) => `c.${k} = x.${k}`).join(' AND ');
+  const differs = `(${t.values.map((v) => `c.${v}`).join(', ')}) IS DISTINCT FROM (${t.values.map((v) => `x.${v}`).join(', ')})`;
+  const keyList = t.key.map((k) => `c.${k}`).join(', ');
+  return `
+${t.tag}_in AS (
+  SELECT ${t.select} FROM jsonb_to_recordset($1::jsonb -> '${t.part}') AS x(${t.recordset})
+), ${t.tag}_new AS (
+  INSERT INTO ${t.table} (${cols.join(', ')})
+  SELECT ${cols.join(', ')} FROM ${t.tag}_in ORDER BY ${t.key.join(', ')}
+  ON CONFLICT (${t.key.join(', ')}) DO NOTHING
+), ${t.tag}_lock AS (
+  SELECT ${keyList} FROM ${t.table} c JOIN ${t.tag}_in x ON ${on}
+  WHERE ${differs} ORDER BY ${keyList} FOR UPDATE OF c
+), ${t.tag}_changed AS (
+  UPDATE ${t.table} c SET ${t.values.map((v) => `${v} = x.${v}`).join(', ')}${t.table.endsWith('_artists') ? '' : ', updated_at = now()'}
+  FROM ${t.tag}_in x, ${t.tag}_lock l
+  WHERE ${on} AND ${t.key.map((k) => `l.${k} = x.${k}`).join(' AND ')} AND ${differs}
+)`;
+}
+
+const CREDIT_RECORDSET = 'owner_uri text, position integer, artist_uri text, artist_id text, artist_name text';
+
+/**
+ * The whole batch but the user's lock and the gap evaluation, as one statement. $1 = the batch (catalog rows and
+ * plays, shared/catalog.ts), $2 = user id, $3 = extraction id, $4 = trigger (for a missing record), $5 = fetched at,
+ * $6 = plays in the job, $7 = fetched, $8 = dead-lettered, $9 = page full, $10 = oldest, $11 = newest.
+ *
+ * The statement sees the database as it was when it started (the user's lock is taken before, by its own statement, so
+ * every earlier load of the user is visible to the 2 s rule). Catalog tables: see `catalogCtes`; credits beyond an
+ * owner's current artist count are removed. Plays: the 2 s rule, inserted. The extraction: created when missing, and
+ * set done with its counts only while it has none (the first delivery; a failed (stale) record that loads after all
+ * becomes done and is evaluated again). Returns the plays inserted and whether this delivery was the first.
+ */
+const LOAD_STATEMENT = `
+WITH ${catalogCtes({
+  table: 'artists',
+  tag: 'art',
+  key: ['uri'],
+  values: ['id', 'name'],
+  recordset: 'uri text, id text, name text',
+  select: 'uri, id, name',
+  part: 'artists',
+})}, ${catalogCtes({
+  table: 'albums',
+  tag: 'alb',
+  key: ['uri'],
+  values: ['id', 'name', 'album_type', 'release_date'],
+  recordset: 'uri text, id text, name text, album_type text, release_date text',
+  select: 'uri, id, name, album_type, release_date',
+  part: 'albums',
+})}, ${catalogCtes({
+  table: 'album_artists',
+  tag: 'albc',
+  key: ['album_uri', 'position'],
+  values: ['artist_uri', 'artist_id', 'artist_name'],
+  recordset: CREDIT_RECORDSET,
+  select: 'owner_uri AS album_uri, position, artist_uri, artist_id, artist_name',
+  part: 'albumArtists',
+})}, albc_gone AS (
+  DELETE FROM album_artists c USING jsonb_to_recordset($1::jsonb -> 'albumArtistCounts') AS x(uri text, artist_count integer)
+  WHERE c.album_uri = x.uri AND c.position >= x.artist_count
+), ${catalogCtes({
+  table: 'tracks',
+  tag: 'trk',
+  key: ['uri'],
+  values: [
+    'id',
+    'name',
+    'duration_ms',
+    'explicit',
+    'isrc',
+    'is_local',
+    'disc_number',
+    'track_number',
+    'album_uri',
+    'local_album',
+  ],
+  recordset:
+    'uri text, id text, name text, duration_ms integer, explicit boolean, isrc text, is_local boolean, disc_number integer, track_number integer, album_uri text, local_album jsonb',
+  select: 'uri, id, name, duration_ms, explicit, isrc, is_local, disc_number, track_number, album_uri, local_album',
+  part: 'tracks',
+})}, ${catalogCtes({
+  table: 'track_artists',
+  tag: 'trkc',
+  key: ['track_uri', 'position'],
+  values: ['artist_uri', 'artist_id', 'artist_name'],
+  recordset: CREDIT_RECORDSET,
+  select: 'owner_uri AS track_uri, position, artist_uri, artist_id, artist_name',
+  part: 'trackArtists',
+})}, trkc_gone AS (
+  DELETE FROM track_artists c USING jsonb_to_recordset($1::jsonb -> 'tracks') AS x(uri text, artist_count integer)
+  WHERE c.track_uri = x.uri AND c.position >= x.artist_count
+), play_new AS (
+  INSERT INTO plays (user_id, track_uri, played_at, context_type, context_uri, extraction_id)
+  SELECT $2::text, u.track_uri, u.played_at, u.context_type, u.context_uri, $3::text
+  FROM (${unknownPlays('$2::text', "$1::jsonb -> 'plays'")}) u
+  ON CONFLICT DO NOTHING
+  RETURNING 1
+), counted AS (
+  SELECT count(*)::integer AS new_plays FROM play_new
+), first_delivery AS (
+  INSERT INTO extractions AS e (id, user_id, trigger, state, requested_at, fetched_at, finished_at, new_plays,
+    known_plays, fetched, dead_lettered, page_full, oldest_played_at, newest_played_at)
+  SELECT $3::text, $2::text, $4::text, 'done', $5::timestamptz, $5::timestamptz, now(), n.new_plays,
+    $6::integer - n.new_plays, $7::integer, $8::integer, $9::boolean, $10::timestamptz, $11::timestamptz
+  FROM counted n
+  ON CONFLICT (id) DO UPDATE SET state = 'done', reason = NULL, finished_at = now(),
+    new_plays = excluded.new_plays, known_plays = excluded.known_plays, fetched = excluded.fetched,
+    dead_lettered = excluded.dead_lettered, page_full = excluded.page_full,
+    oldest_played_at = excluded.oldest_played_at, newest_played_at = excluded.newest_played_at,
+    fetched_at = coalesce(e.fetched_at, excluded.fetched_at),
+    gap_settled_at = CASE WHEN e.state = 'failed' THEN NULL ELSE e.gap_settled_at END
+  WHERE e.new_plays IS NULL
+  RETURNING 1
+)
+SELECT n.new_plays, EXISTS (SELECT 1 FROM first_delivery) AS first FROM counted n
 `;
 
 export async function loadBatch(pool: Pool, job: LoadJob, logger: Logger): Promise<LoadResult> {
   const rows = catalogRows(job);
+  const times = rows.plays.map((p) => p.played_at).sort();
   return inTransaction(pool, async (db) => {
     await lockUser(db, job.userId);
-    // a replayed or benchmarked batch may come without a record: create it
-    await db.query(
-      `INSERT INTO extractions (id, user_id, trigger, state, requested_at, fetched_at)
-       VALUES ($1, $2, $3, 'loading', $4, $4) ON CONFLICT (id) DO NOTHING`,
-      [job.extractionId, job.userId, job.extractionId.startsWith('sched-') ? 'scheduled' : 'manual', job.fetchedAt],
-    );
-    await upsertCatalog(db, rows);
-    const inserted = await db.query(
-      `INSERT INTO plays (user_id, track_uri, played_at, context_type, context_uri, extraction_id)
-       SELECT $1, u.track_uri, u.played_at, u.context_type, u.context_uri, $3 FROM (${UNKNOWN_PLAYS}) u
-       ON CONFLICT DO NOTHING`,
-      [job.userId, JSON.stringify(rows.plays), job.extractionId],
-    );
-    const newPlays = inserted.rowCount ?? 0;
-    const knownPlays = job.plays.length - newPlays;
-    const times = rows.plays.map((p) => p.played_at).sort();
-    // the counts of the first delivery stay; a failed (stale) record that loads after all becomes done
-    await db.query(
-      `UPDATE extractions SET state = 'done', reason = NULL, finished_at = now(),
-         new_plays = $2, known_plays = $3, fetched = $4, dead_lettered = $5, page_full = $6,
-         oldest_played_at = $7, newest_played_at = $8, fetched_at = coalesce(fetched_at, $9),
-         gap_settled_at = CASE WHEN state = 'failed' THEN NULL ELSE gap_settled_at END
-       WHERE id = $1 AND new_plays IS NULL`,
-      [
+    // a prepared statement (per connection): the statement is planned once, not at every batch
+    const r = await db.query<{ new_plays: number; first: boolean }>({
+      name: 'playledger-load-batch-1',
+      text: LOAD_STATEMENT,
+      values: [
+        JSON.stringify(rows),
+        job.userId,
         job.extractionId,
-        newPlays,
-        knownPlays,
+        job.extractionId.startsWith('sched-') ? 'scheduled' : 'manual',
+        job.fetchedAt,
+        job.plays.length,
         job.page.fetched,
         job.page.deadLettered,
         job.page.full,
         job.page.oldestPlayedAt ?? times[0] ?? null,
         job.page.newestPlayedAt ?? times[times.length - 1] ?? null,
-        job.fetchedAt,
       ],
-    );
+    });
+    const newPlays = r.rows[0]?.new_plays ?? 0;
+    const knownPlays = job.plays.length - newPlays;
     const gaps = await evaluateGaps(db, job.userId, logger);
     const gap = gaps.find((g) => g.extractionId === job.extractionId) ?? gaps[gaps.length - 1] ?? null;
-    return { newPlays, knownPlays, gap };
+    // only a redelivery says so: a first delivery's result stays { newPlays, knownPlays, gap }
+    return r.rows[0]?.first === false ? { newPlays, knownPlays, gap, redelivery: true } : { newPlays, knownPlays, gap };
   });
-}
-
-async function upsertCatalog(db: Queryable, rows: CatalogRows): Promise<void> {
-  if (rows.artists.length) {
-    await db.query(
-      `INSERT INTO artists (uri, id, name)
-       SELECT uri, id, name FROM jsonb_to_recordset($1::jsonb) AS x(uri text, id text, name text)
-       ON CONFLICT (uri) DO UPDATE SET id = excluded.id, name = excluded.name, updated_at = now()
-       WHERE (artists.id, artists.name) IS DISTINCT FROM (excluded.id, excluded.name)`,
-      [JSON.stringify(rows.artists)],
-    );
-  }
-  if (rows.albums.length) {
-    await db.query(
-      `INSERT INTO albums (uri, id, name, album_type, release_date)
-       SELECT uri, id, name, album_type, release_date
-       FROM jsonb_to_recordset($1::jsonb) AS x(uri text, id text, name text, album_type text, release_date text)
-       ON CONFLICT (uri) DO UPDATE SET id = excluded.id, name = excluded.name, album_type = excluded.album_type,
-         release_date = excluded.release_date, updated_at = now()
-       WHERE (albums.id, albums.name, albums.album_type, albums.release_date)
-         IS DISTINCT FROM (excluded.id, excluded.name, excluded.album_type, excluded.release_date)`,
-      [JSON.stringify(rows.albums)],
-    );
-    await upsertCredits(db, 'album_artists', 'album_uri', rows.albumArtists, rows.albumArtistCounts);
-  }
-  if (rows.tracks.length) {
-    await db.query(
-      `INSERT INTO tracks (uri, id, name, duration_ms, explicit, isrc, is_local, disc_number, track_number, album_uri,
-         local_album)
-       SELECT uri, id, name, duration_ms, explicit, isrc, is_local, disc_number, track_number, album_uri, local_album
-       FROM jsonb_to_recordset($1::jsonb) AS x(uri text, id text, name text, duration_ms integer, explicit boolean,
-         isrc text, is_local boolean, disc_number integer, track_number integer, album_uri text, local_album jsonb)
-       ON CONFLICT (uri) DO UPDATE SET id = excluded.id, name = excluded.name, duration_ms = excluded.duration_ms,
-         explicit = excluded.explicit, isrc = excluded.isrc, is_local = excluded.is_local,
-         disc_number = excluded.disc_number, track_number = excluded.track_number, album_uri = excluded.album_uri,
-         local_album = excluded.local_album, updated_at = now()
-       WHERE (tracks.id, tracks.name, tracks.duration_ms, tracks.explicit, tracks.isrc, tracks.is_local,
-           tracks.disc_number, tracks.track_number, tracks.album_uri, tracks.local_album)
-         IS DISTINCT FROM (excluded.id, excluded.name, excluded.duration_ms, excluded.explicit, excluded.isrc,
-           excluded.is_local, excluded.disc_number, excluded.track_number, excluded.album_uri, excluded.local_album)`,
-      [JSON.stringify(rows.tracks)],
-    );
-    await upsertCredits(
-      db,
-      'track_artists',
-      'track_uri',
-      rows.trackArtists,
-      rows.tracks.map((t) => ({ uri: t.uri, artist_count: t.artist_count })),
-    );
-  }
-}
-
-/** The artists of tracks or albums, in order: upserted by position, positions beyond the current count removed. */
-async function upsertCredits(
-  db: Queryable,
-  table: 'track_artists' | 'album_artists',
-  owner: 'track_uri' | 'album_uri',
-  credits: CatalogRows['trackArtists'],
-  counts: { uri: string; artist_count: number }[],
-): Promise<void> {
-  if (credits.length) {
-    await db.query(
-      `INSERT INTO ${table} (${owner}, position, artist_uri, artist_id, artist_name)
-       SELECT owner_uri, position, artist_uri, artist_id, artist_name
-       FROM jsonb_to_recordset($1::jsonb) AS x(owner_uri text, position integer, artist_uri text, artist_id text,
-         artist_name text)
-       ON CONFLICT (${owner}, position) DO UPDATE SET artist_uri = excluded.artist_uri,
-         artist_id = excluded.artist_id, artist_name = excluded.artist_name
-       WHERE (${table}.artist_uri, ${table}.artist_id, ${table}.artist_name)
-         IS DISTINCT FROM (excluded.artist_uri, excluded.artist_id, excluded.artist_name)`,
-      [JSON.stringify(credits)],
-    );
-  }
-  await db.query(
-    `DELETE FROM ${table} c USING jsonb_to_recordset($1::jsonb) AS x(uri text, artist_count integer)
-     WHERE c.${owner} = x.uri AND c.position >= x.artist_count`,
-    [JSON.stringify(counts)],
-  );
 }
 
 export async function countUnknownPlays(db: Queryable, userId: string, plays: PlayKey[]): Promise<number> {

@@ -14,6 +14,7 @@
 //   that socket: that loader is killed, then the test's lock is released.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WORKER_LOCK_SETTINGS } from '@playledger/common';
 import { FaultStack, jobCounters, reportWallTime, type WorkerService } from '../support/faults/fault-stack.ts';
 import { startRedisProxy, type FrozenConnection, type RedisProxy } from '../support/faults/redis-proxy.ts';
 import { pidOwningLocalPort } from '../support/faults/sockets.ts';
@@ -61,6 +62,11 @@ describe('a worker of each kind killed while it holds an active job', () => {
     }
   }
 
+  /** The time left on the lock the worker holds on that job (ms), read while the worker is frozen. */
+  async function lockTtl(queue: string, jobId: string): Promise<number> {
+    return stack.redis.pttl(`${stack.prefix}:${queue}:${jobId}:lock`);
+  }
+
   /** After the kill: the job went back to waiting and ran again to completion; the extraction is done. */
   async function expectProcessedAgain(extractionId: string, queue: 'extractions' | 'validation' | 'load', jobId: string) {
     const [extraction] = await stack.waitForFinal([extractionId], 180_000);
@@ -85,6 +91,7 @@ describe('a worker of each kind killed while it holds an active job', () => {
     const { index } = await freeze;
     expect(await stack.queues.extractions.getJobState(target)).toBe('active');
     expect((await stack.store.getExtraction(target))?.state).toBe('validating');
+    const ttl = await lockTtl('extractions', target);
     await stack.killWorker('extractor', index);
     const killedAt = Date.now();
     await stack.restartWorker('extractor', index);
@@ -93,6 +100,10 @@ describe('a worker of each kind killed while it holds an active job', () => {
     expect((await stack.waitForFinal(others)).map((e) => e.state)).toEqual(others.map(() => 'done'));
     await stack.expectExact(USERS);
     reportWallTime('killed extractor', t0);
+    // "resolves in seconds": the extractor holds its jobs under the pipeline's shared lock settings
+    // (WORKER_LOCK_SETTINGS, lockDuration 6 s), not BullMQ's default 30 s lock and 30 s stall check
+    expect(ttl, `lock TTL of the extractor's active job (ms)`).toBeGreaterThan(0);
+    expect(ttl, `lock TTL of the extractor's active job (ms)`).toBeLessThanOrEqual(WORKER_LOCK_SETTINGS.lockDuration);
   });
 
   it('the validator: killed while publishing the load job', async () => {
@@ -104,6 +115,9 @@ describe('a worker of each kind killed while it holds an active job', () => {
     const others = await stack.requestAll([USERS[0] as string, USERS[2] as string]);
     const { index } = await freeze;
     expect(await stack.queues.validation.getJobState(`raw-${target}`)).toBe('active');
+    const ttl = await lockTtl('validation', `raw-${target}`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(WORKER_LOCK_SETTINGS.lockDuration);
     await stack.killWorker('validator', index);
     const killedAt = Date.now();
     await stack.restartWorker('validator', index);
@@ -136,6 +150,9 @@ describe('a worker of each kind killed while it holds an active job', () => {
         'a loader waiting on the plays lock',
       );
       expect(await stack.queues.load.getJobState(`load-${target}`)).toBe('active');
+      const ttl = await lockTtl('load', `load-${target}`);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(WORKER_LOCK_SETTINGS.lockDuration);
       const pid = await pidOwningLocalPort(waiting.client_port);
       const replica = pid === null ? null : stack.replicaOfPid(pid);
       expect(replica?.service, `the process on port ${waiting.client_port} (pid ${pid})`).toBe('loader');

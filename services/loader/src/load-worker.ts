@@ -58,9 +58,9 @@ export function createLoadWorker(
 
   async function load(job: Job<LoadJob>, log: Logger): Promise<LoadOutcome> {
     const data = job.data;
-    const before = await store.getExtraction(data.extractionId);
-    const redelivery = before?.state === 'done';
     const result = await store.loadBatch(data);
+    // the store says whether the extraction was already loaded before this call (no separate read before the load)
+    const redelivery = result.redelivery === true;
     if (data.replayOf !== undefined) await store.resolveDeadLetter(data.replayOf);
 
     // counters follow the extraction records: a second delivery of a batch adds nothing to either

@@ -195,6 +195,7 @@ ${credits('track_artists', 'track_uri', '$.trackArtists', '@track_counts')}
 
 ${STAGE_PLAYS}
 DECLARE @new_plays INT;
+DECLARE @first_delivery BIT;
 ${unknownPlays(
   `INSERT INTO plays (user_id, track_uri, played_at, context_type, context_uri, extraction_id)
 SELECT @user_id, c.track_uri, c.played_at, c.context_type, c.context_uri, @extraction_id`,
@@ -209,8 +210,9 @@ UPDATE extractions SET state = 'done', reason = NULL, finished_at = SYSUTCDATETI
   fetched_at = COALESCE(fetched_at, @fetched_at),
   gap_settled_at = CASE WHEN state = 'failed' THEN NULL ELSE gap_settled_at END
 WHERE id = @extraction_id AND new_plays IS NULL;
+SET @first_delivery = CASE WHEN @@ROWCOUNT > 0 THEN 1 ELSE 0 END;
 
-SELECT @new_plays AS new_plays;
+SELECT @new_plays AS new_plays, @first_delivery AS first_delivery;
 ${GAP_CANDIDATES};`;
 
 export async function loadBatch(pool: sql.ConnectionPool, job: LoadJob, logger: Logger): Promise<LoadResult> {
@@ -235,13 +237,20 @@ export async function loadBatch(pool: sql.ConnectionPool, job: LoadJob, logger: 
       .input('oldest', sql.DateTime2(3), oldest === null ? null : new Date(oldest))
       .input('newest', sql.DateTime2(3), newest === null ? null : new Date(newest))
       .query(LOAD_BATCH);
-    const recordsets = r.recordsets as unknown as [{ new_plays: number }[]?, CandidateRow[]?];
+    const recordsets = r.recordsets as unknown as [
+      { new_plays: number; first_delivery: boolean | number | null }[]?,
+      CandidateRow[]?,
+    ];
     const newPlays = recordsets[0]?.[0]?.new_plays ?? 0;
     const knownPlays = job.plays.length - newPlays;
     const gaps = await settleGaps(tx, job.userId, decideGaps(toCandidates(recordsets[1] ?? [])));
     logGaps(logger, gaps);
     const gap = gaps.find((g) => g.extractionId === job.extractionId) ?? gaps[gaps.length - 1] ?? null;
-    return { newPlays, knownPlays, gap };
+    // only a redelivery says so: a first delivery's result stays { newPlays, knownPlays, gap }
+    const first = recordsets[0]?.[0]?.first_delivery;
+    return first !== undefined && first !== null && !first
+      ? { newPlays, knownPlays, gap, redelivery: true }
+      : { newPlays, knownPlays, gap };
   });
 }
 

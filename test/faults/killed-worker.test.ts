@@ -69,6 +69,17 @@ describe('a worker of each kind killed while it holds an active job', () => {
 
   /** After the kill: the job went back to waiting and ran again to completion; the extraction is done. */
   async function expectProcessedAgain(extractionId: string, queue: 'extractions' | 'validation' | 'load', jobId: string) {
+    // the job ends (completed, or failed: a stalled job given up fails at once) before the extraction can
+    const state = await waitUntil(
+      async () => {
+        const s = await stack.queues[queue].getJobState(jobId);
+        return s === 'completed' || s === 'failed' ? s : null;
+      },
+      180_000,
+      `${queue} job ${jobId} finished`,
+    );
+    const finished = await stack.queues[queue].getJob(jobId);
+    expect(state, finished?.failedReason).toBe('completed');
     const [extraction] = await stack.waitForFinal([extractionId], 180_000);
     expect(extraction?.state, extraction?.reason ?? '').toBe('done');
     const job = await stack.queues[queue].getJob(jobId);

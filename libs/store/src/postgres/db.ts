@@ -1,8 +1,10 @@
 // What the query modules need from pg: a pool or a client inside a transaction.
-import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 
 export interface Queryable {
   query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
+  /** a config with a `name` is a prepared statement: parsed and planned once per connection (hot paths) */
+  query<R extends QueryResultRow = QueryResultRow>(config: QueryConfig): Promise<QueryResult<R>>;
 }
 
 /** Runs `work` in one transaction on one pooled client. */

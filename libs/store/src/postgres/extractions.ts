@@ -106,7 +106,11 @@ export async function failStaleExtractions(db: Queryable, olderThan: Date): Prom
 
 /** Serializes loads and gap evaluations of one user (transaction-scoped). */
 export async function lockUser(db: Queryable, userId: string): Promise<void> {
-  await db.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [USER_LOCK_CLASS, userId]);
+  await db.query({
+    name: 'playledger-lock-user-1',
+    text: 'SELECT pg_advisory_xact_lock($1, hashtext($2))',
+    values: [USER_LOCK_CLASS, userId],
+  });
 }
 
 /**
@@ -120,8 +124,9 @@ export async function evaluateGaps(db: Queryable, userId: string, logger: Logger
     page_full: boolean | null;
     oldest_played_at: Date | null;
     baseline: Date | null;
-  }>(
-    `SELECT e.id, e.state, e.page_full, e.oldest_played_at,
+  }>({
+    name: 'playledger-gap-candidates-1',
+    text: `SELECT e.id, e.state, e.page_full, e.oldest_played_at,
        (SELECT b.newest_played_at FROM extractions b
          WHERE b.user_id = e.user_id AND b.state = 'done' AND b.newest_played_at IS NOT NULL
            AND (b.order_at, b.id) < (e.order_at, e.id)
@@ -129,8 +134,8 @@ export async function evaluateGaps(db: Queryable, userId: string, logger: Logger
      FROM extractions e
      WHERE e.user_id = $1 AND e.gap_settled_at IS NULL
      ORDER BY e.order_at, e.id`,
-    [userId],
-  );
+    values: [userId],
+  });
   const candidates: GapCandidate[] = r.rows.map((row) => ({
     id: row.id,
     state: row.state,
@@ -165,7 +170,11 @@ export async function evaluateGaps(db: Queryable, userId: string, logger: Logger
   }
   // those without a gap, settled at once (usually the one extraction just loaded)
   if (settled.length) {
-    await db.query('UPDATE extractions SET gap_settled_at = now() WHERE id = ANY($1::text[])', [settled]);
+    await db.query({
+      name: 'playledger-settle-gaps-1',
+      text: 'UPDATE extractions SET gap_settled_at = now() WHERE id = ANY($1::text[])',
+      values: [settled],
+    });
   }
   return gaps;
 }

@@ -1,4 +1,5 @@
 // Extraction records, and the gap evaluation that runs after each load and each final state (shared/gaps.ts).
+import type { QueryConfig, QueryResult } from 'pg';
 import type { ExtractionTrigger, Logger } from '@playledger/common';
 import type { Extraction, ExtractionState, Gap, Page } from '../types.ts';
 import { decodeIdCursor, decodeInstantCursor, encodeIdCursor, encodeInstantCursor } from '../shared/cursor.ts';
@@ -105,26 +106,29 @@ export async function failStaleExtractions(db: Queryable, olderThan: Date): Prom
 }
 
 /** Serializes loads and gap evaluations of one user (transaction-scoped). */
-export async function lockUser(db: Queryable, userId: string): Promise<void> {
-  await db.query({
+export function lockUserQuery(userId: string): QueryConfig {
+  return {
     name: 'playledger-lock-user-1',
     text: 'SELECT pg_advisory_xact_lock($1, hashtext($2))',
     values: [USER_LOCK_CLASS, userId],
-  });
+  };
 }
 
-/**
- * Inside a transaction holding the user's lock: settles what can be settled (shared/gaps.ts) and records gaps.
- * Returns the gaps recorded now.
- */
-export async function evaluateGaps(db: Queryable, userId: string, logger: Logger): Promise<Gap[]> {
-  const r = await db.query<{
-    id: string;
-    state: ExtractionState;
-    page_full: boolean | null;
-    oldest_played_at: Date | null;
-    baseline: Date | null;
-  }>({
+export async function lockUser(db: Queryable, userId: string): Promise<void> {
+  await db.query(lockUserQuery(userId));
+}
+
+export interface GapCandidateRow {
+  id: string;
+  state: ExtractionState;
+  page_full: boolean | null;
+  oldest_played_at: Date | null;
+  baseline: Date | null;
+}
+
+/** The user's extractions not settled yet, in order, each with its baseline (shared/gaps.ts). */
+export function gapCandidatesQuery(userId: string): QueryConfig {
+  return {
     name: 'playledger-gap-candidates-1',
     text: `SELECT e.id, e.state, e.page_full, e.oldest_played_at,
        (SELECT b.newest_played_at FROM extractions b
@@ -135,23 +139,32 @@ export async function evaluateGaps(db: Queryable, userId: string, logger: Logger
      WHERE e.user_id = $1 AND e.gap_settled_at IS NULL
      ORDER BY e.order_at, e.id`,
     values: [userId],
-  });
-  const candidates: GapCandidate[] = r.rows.map((row) => ({
+  };
+}
+
+/** What the decisions on the candidates write: one statement per gap (returning it), one for all the others. */
+export interface GapSettlement {
+  gaps: QueryConfig[];
+  settled: QueryConfig | null;
+}
+
+export function gapSettlement(userId: string, rows: readonly GapCandidateRow[]): GapSettlement {
+  const candidates: GapCandidate[] = rows.map((row) => ({
     id: row.id,
     state: row.state,
     pageFull: row.page_full,
     oldestPlayedAt: row.oldest_played_at,
     baseline: row.baseline,
   }));
-  const gaps: Gap[] = [];
+  const gaps: QueryConfig[] = [];
   const settled: string[] = [];
   for (const decision of decideGaps(candidates)) {
     if (!decision.gap) {
       settled.push(decision.extractionId);
       continue;
     }
-    const g = await db.query<GapRow>(
-      `WITH gap AS (
+    gaps.push({
+      text: `WITH gap AS (
          INSERT INTO gaps (user_id, extraction_id, from_at, to_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (extraction_id) DO UPDATE SET from_at = excluded.from_at, to_at = excluded.to_at
          RETURNING *
@@ -159,23 +172,42 @@ export async function evaluateGaps(db: Queryable, userId: string, logger: Logger
          UPDATE extractions e SET gap_settled_at = now(), gap_id = gap.id FROM gap WHERE e.id = $2
        )
        SELECT * FROM gap`,
-      [userId, decision.extractionId, decision.gap.from, decision.gap.to],
-    );
-    const gap = toGap(g.rows[0] as GapRow);
-    gaps.push(gap);
-    logger.warn(
-      { userId, extractionId: gap.extractionId, from: gap.from, to: gap.to, gapId: gap.id },
-      'gap recorded: plays between from and to may be lost',
-    );
-  }
-  // those without a gap, settled at once (usually the one extraction just loaded)
-  if (settled.length) {
-    await db.query({
-      name: 'playledger-settle-gaps-1',
-      text: 'UPDATE extractions SET gap_settled_at = now() WHERE id = ANY($1::text[])',
-      values: [settled],
+      values: [userId, decision.extractionId, decision.gap.from, decision.gap.to],
     });
   }
+  return {
+    gaps,
+    // those without a gap, settled at once (usually the one extraction just loaded)
+    settled: settled.length
+      ? {
+          name: 'playledger-settle-gaps-1',
+          text: 'UPDATE extractions SET gap_settled_at = now() WHERE id = ANY($1::text[])',
+          values: [settled],
+        }
+      : null,
+  };
+}
+
+/** The gap a gap statement of `gapSettlement` recorded, logged. */
+export function recordedGap(result: QueryResult<GapRow>, userId: string, logger: Logger): Gap {
+  const gap = toGap(result.rows[0] as GapRow);
+  logger.warn(
+    { userId, extractionId: gap.extractionId, from: gap.from, to: gap.to, gapId: gap.id },
+    'gap recorded: plays between from and to may be lost',
+  );
+  return gap;
+}
+
+/**
+ * Inside a transaction holding the user's lock: settles what can be settled (shared/gaps.ts) and records gaps.
+ * Returns the gaps recorded now.
+ */
+export async function evaluateGaps(db: Queryable, userId: string, logger: Logger): Promise<Gap[]> {
+  const r = await db.query<GapCandidateRow>(gapCandidatesQuery(userId));
+  const settlement = gapSettlement(userId, r.rows);
+  const gaps: Gap[] = [];
+  for (const q of settlement.gaps) gaps.push(recordedGap(await db.query<GapRow>(q), userId, logger));
+  if (settlement.settled) await db.query(settlement.settled);
   return gaps;
 }
 

@@ -5,9 +5,9 @@ import type { LoadResult, Page, PlayKey, StoredPlay } from '../types.ts';
 import { catalogRows, type PlayRow as PlayInput } from '../shared/catalog.ts';
 import { decodeInstantCursor, encodeInstantCursor } from '../shared/cursor.ts';
 import { SAME_PLAY_WINDOW_MS } from '../shared/play-rules.ts';
-import { inTransaction, type Queryable } from './db.ts';
-import { evaluateGaps, lockUser } from './extractions.ts';
-import { toStoredPlay, type PlayRow } from './rows.ts';
+import type { Queryable } from './db.ts';
+import { gapCandidatesQuery, gapSettlement, lockUserQuery, recordedGap, type GapCandidateRow } from './extractions.ts';
+import { toStoredPlay, type GapRow, type PlayRow } from './rows.ts';
 
 const WINDOW = `interval '${SAME_PLAY_WINDOW_MS} milliseconds'`;
 
@@ -178,36 +178,66 @@ WITH ${catalogCtes({
 SELECT n.new_plays, EXISTS (SELECT 1 FROM first_delivery) AS first FROM counted n
 `;
 
+/**
+ * One transaction in two round trips, on a client of a pipelined pool (`pipeline: true`: statements are written
+ * without waiting for the previous answer; the server still runs them one after another, each with its own sync
+ * point, so a failing statement aborts the transaction and every later one fails with it):
+ * 1. BEGIN, the user's lock, the load statement, the gap candidates (which see the load: a later statement);
+ * 2. the gap decisions (shared/gaps.ts, in this process), written with COMMIT.
+ */
 export async function loadBatch(pool: Pool, job: LoadJob, logger: Logger): Promise<LoadResult> {
   const rows = catalogRows(job);
   const times = rows.plays.map((p) => p.played_at).sort();
-  return inTransaction(pool, async (db) => {
-    await lockUser(db, job.userId);
-    // a prepared statement (per connection): the statement is planned once, not at every batch
-    const r = await db.query<{ new_plays: number; first: boolean }>({
-      name: 'playledger-load-batch-1',
-      text: LOAD_STATEMENT,
-      values: [
-        JSON.stringify(rows),
-        job.userId,
-        job.extractionId,
-        job.extractionId.startsWith('sched-') ? 'scheduled' : 'manual',
-        job.fetchedAt,
-        job.plays.length,
-        job.page.fetched,
-        job.page.deadLettered,
-        job.page.full,
-        job.page.oldestPlayedAt ?? times[0] ?? null,
-        job.page.newestPlayedAt ?? times[times.length - 1] ?? null,
-      ],
-    });
-    const newPlays = r.rows[0]?.new_plays ?? 0;
+  const client = await pool.connect();
+  let open = true;
+  let broken: Error | undefined;
+  try {
+    const [, , loaded, candidates] = await Promise.all([
+      client.query('BEGIN'),
+      client.query(lockUserQuery(job.userId)),
+      // a prepared statement (per connection): the statement is planned once, not at every batch
+      client.query<{ new_plays: number; first: boolean }>({
+        name: 'playledger-load-batch-1',
+        text: LOAD_STATEMENT,
+        values: [
+          JSON.stringify(rows),
+          job.userId,
+          job.extractionId,
+          job.extractionId.startsWith('sched-') ? 'scheduled' : 'manual',
+          job.fetchedAt,
+          job.plays.length,
+          job.page.fetched,
+          job.page.deadLettered,
+          job.page.full,
+          job.page.oldestPlayedAt ?? times[0] ?? null,
+          job.page.newestPlayedAt ?? times[times.length - 1] ?? null,
+        ],
+      }),
+      client.query<GapCandidateRow>(gapCandidatesQuery(job.userId)),
+    ]);
+    const settlement = gapSettlement(job.userId, candidates.rows);
+    const [recorded] = await Promise.all([
+      Promise.all(settlement.gaps.map((q) => client.query<GapRow>(q))),
+      settlement.settled ? client.query(settlement.settled) : null,
+      client.query('COMMIT'),
+    ]);
+    open = false;
+    const gaps = recorded.map((r) => recordedGap(r, job.userId, logger));
+    const newPlays = loaded.rows[0]?.new_plays ?? 0;
     const knownPlays = job.plays.length - newPlays;
-    const gaps = await evaluateGaps(db, job.userId, logger);
     const gap = gaps.find((g) => g.extractionId === job.extractionId) ?? gaps[gaps.length - 1] ?? null;
     // only a redelivery says so: a first delivery's result stays { newPlays, knownPlays, gap }
-    return r.rows[0]?.first === false ? { newPlays, knownPlays, gap, redelivery: true } : { newPlays, knownPlays, gap };
-  });
+    return loaded.rows[0]?.first === false
+      ? { newPlays, knownPlays, gap, redelivery: true }
+      : { newPlays, knownPlays, gap };
+  } catch (error) {
+    // a client that cannot even roll back is not given back to the pool
+    if (open)
+      await client.query('ROLLBACK').catch((e: unknown) => (broken = e instanceof Error ? e : new Error(String(e))));
+    throw error;
+  } finally {
+    client.release(broken);
+  }
 }
 
 export async function countUnknownPlays(db: Queryable, userId: string, plays: PlayKey[]): Promise<number> {

@@ -36,22 +36,28 @@ export interface PostgresStoreOptions extends StoreOptions {
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly #pool: pg.Pool;
+  /** loadBatch's own clients, pipelined (plays.ts): its transaction takes two round trips instead of six */
+  readonly #loadPool: pg.Pool;
   readonly #logger: Logger;
   readonly #migrations: readonly Migration[];
 
   constructor(options: PostgresStoreOptions) {
     this.#logger = options.logger.child({ component: 'store', store: 'postgres' });
     this.#migrations = [...MIGRATIONS, ...(options.extraMigrations ?? [])];
-    this.#pool = new pg.Pool({
+    const settings: pg.PoolConfig = {
       connectionString: options.url,
       max: options.poolSize ?? 10,
       // an unreachable server fails a query (and readiness) instead of hanging it
       connectionTimeoutMillis: 10_000,
       keepAlive: true,
       fallback_application_name: 'playledger',
-    });
+    };
+    this.#pool = new pg.Pool(settings);
+    this.#loadPool = new pg.Pool({ ...settings, pipeline: true });
     // an idle client losing its connection must not crash the process: the next query reconnects
-    this.#pool.on('error', (error) => this.#logger.warn({ err: error }, 'idle database connection failed'));
+    for (const pool of [this.#pool, this.#loadPool]) {
+      pool.on('error', (error) => this.#logger.warn({ err: error }, 'idle database connection failed'));
+    }
   }
 
   migrate(): Promise<{ applied: string[] }> {
@@ -63,7 +69,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.#pool.end();
+    await Promise.all([this.#pool.end(), this.#loadPool.end()]);
   }
 
   // users and credentials
@@ -150,7 +156,11 @@ export class PostgresStore implements Store {
 
   // plays
   loadBatch(job: LoadJob): Promise<LoadResult> {
-    return plays.loadBatch(this.#pool, job, this.#logger.child({ extractionId: job.extractionId, userId: job.userId }));
+    return plays.loadBatch(
+      this.#loadPool,
+      job,
+      this.#logger.child({ extractionId: job.extractionId, userId: job.userId }),
+    );
   }
   countUnknownPlays(userId: string, keys: PlayKey[]): Promise<number> {
     return plays.countUnknownPlays(this.#pool, userId, keys);

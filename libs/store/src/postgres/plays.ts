@@ -71,12 +71,12 @@ ${t.tag}_in AS (
   SELECT ${cols.join(', ')} FROM ${t.tag}_in ORDER BY ${t.key.join(', ')}
   ON CONFLICT (${t.key.join(', ')}) DO NOTHING
 ), ${t.tag}_lock AS (
-  SELECT ${keyList} FROM ${t.table} c JOIN ${t.tag}_in x ON ${on}
+  SELECT x.* FROM ${t.table} c JOIN ${t.tag}_in x ON ${on}
   WHERE ${differs} ORDER BY ${keyList} FOR UPDATE OF c
 ), ${t.tag}_changed AS (
   UPDATE ${t.table} c SET ${t.values.map((v) => `${v} = x.${v}`).join(', ')}${t.table.endsWith('_artists') ? '' : ', updated_at = now()'}
-  FROM ${t.tag}_in x, ${t.tag}_lock l
-  WHERE ${on} AND ${t.key.map((k) => `l.${k} = x.${k}`).join(' AND ')} AND ${differs}
+  FROM ${t.tag}_lock x
+  WHERE ${on} AND ${differs}
 )`;
 }
 

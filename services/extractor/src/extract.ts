@@ -80,7 +80,6 @@ async function extract(
 ): Promise<ExtractionOutcome> {
   const page = await readNewestPlays(request.userId, deps);
   const fetchedAt = deps.now();
-  deps.metrics?.playsExtracted.inc(page.items.length);
   const summary = summarizePage(page.items);
   const unknown = (await deps.store.countUnknownPlays(request.userId, summary.keys)) + summary.unkeyed;
   if (unknown === 0) {
@@ -104,6 +103,9 @@ async function extract(
   };
   // The job id comes from the extraction: a retried extraction adds the same id again, which BullMQ ignores.
   await deps.publishRawPage(raw, rawPageJobId(extractionId));
+  // counted once the page is published, like the record's `fetched`: a page with nothing new is not counted, and a
+  // retried extraction whose first attempt stopped before publishing is counted by the attempt that publishes
+  deps.metrics?.playsExtracted.inc(page.items.length);
   log.info({ fetched: page.items.length, unknown }, 'page published');
   return { extractionId, outcome: 'published', fetched: page.items.length, unknown };
 }

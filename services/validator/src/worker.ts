@@ -71,6 +71,9 @@ export function createValidatorWorker(deps: ValidatorDeps): ValidatorWorker {
     const log = deps.logger.child({ jobId: job.id, extractionId: job.data.extractionId, userId: job.data.userId });
     const { load, deadLetters } = validatePage(job.data, clock());
     const loadJobId = loadJobIdFor(job.data, job.id);
+    // The load job is added last: when it is already there, this page was validated and counted before (a job
+    // delivered again after its worker stalled, or after completing it failed); its rejections are not counted twice.
+    const counted = (await connection.exists(loadQueue.toKey(loadJobId))) === 1;
 
     // Fixed job ids: a retried or re-delivered validation publishes nothing twice while the first jobs are kept.
     if (deadLetters.length > 0) {
@@ -81,7 +84,7 @@ export function createValidatorWorker(deps: ValidatorDeps): ValidatorWorker {
     await loadQueue.add('load', load, { jobId: loadJobId });
 
     for (const d of deadLetters) {
-      metrics?.playsDeadLettered.inc({ stage: 'validator', rule: d.rule });
+      if (!counted) metrics?.playsDeadLettered.inc({ stage: 'validator', rule: d.rule });
       log.info({ rule: d.rule, field: d.field, reason: d.message }, 'record dead-lettered');
     }
     metrics?.jobDuration.observe({ queue: QueueNames.validation }, (performance.now() - started) / 1000);

@@ -20,7 +20,11 @@ export function createMetrics(service: string) {
     }),
     /** jobs waiting, active, delayed, failed... per queue, sampled when scraped */
     queueJobs: new Gauge({ name: 'playledger_queue_jobs', help: 'jobs per queue and state', labelNames: ['queue', 'state'], ...r }),
-    playsExtracted: new Counter({ name: 'playledger_plays_extracted_total', help: 'items read from Spotify', ...r }),
+    playsExtracted: new Counter({
+      name: 'playledger_plays_extracted_total',
+      help: 'items on the pages the extractor published (a page with nothing new is not counted)',
+      ...r,
+    }),
     playsNew: new Counter({ name: 'playledger_plays_new_total', help: 'plays stored for the first time', ...r }),
     playsKnown: new Counter({ name: 'playledger_plays_known_total', help: 'plays already stored', ...r }),
     playsDeadLettered: new Counter({
@@ -31,7 +35,7 @@ export function createMetrics(service: string) {
     }),
     spotifyCalls: new Counter({
       name: 'playledger_spotify_calls_total',
-      help: 'calls to Spotify by endpoint and outcome (status code, 429-rate-limit apart from 429-quota-exceeded, timeout)',
+      help: 'calls to Spotify by endpoint and outcome (status code; 429 for a rate limit, 429-quota-exceeded apart; timeout; network-error)',
       labelNames: ['endpoint', 'outcome'],
       ...r,
     }),

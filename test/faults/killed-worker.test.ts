@@ -47,7 +47,10 @@ describe('a worker of each kind killed while it holds an active job', () => {
   });
 
   /** Arms the proxies of both replicas of `service`; resolves with the one that froze (the others disarmed). */
-  async function freezeOnPublish(service: WorkerService, needle: string): Promise<{ index: number; frozen: FrozenConnection }> {
+  async function freezeOnPublish(
+    service: WorkerService,
+    needle: string,
+  ): Promise<{ index: number; frozen: FrozenConnection }> {
     const mine = [0, 1].map((i) => proxies.get(`${service}-${i}`) as RedisProxy);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -68,7 +71,11 @@ describe('a worker of each kind killed while it holds an active job', () => {
   }
 
   /** After the kill: the job went back to waiting and ran again to completion; the extraction is done. */
-  async function expectProcessedAgain(extractionId: string, queue: 'extractions' | 'validation' | 'load', jobId: string) {
+  async function expectProcessedAgain(
+    extractionId: string,
+    queue: 'extractions' | 'validation' | 'load',
+    jobId: string,
+  ) {
     // the job ends (completed, or failed: a stalled job given up fails at once) before the extraction can
     const state = await waitUntil(
       async () => {
@@ -107,7 +114,9 @@ describe('a worker of each kind killed while it holds an active job', () => {
     const killedAt = Date.now();
     await stack.restartWorker('extractor', index);
     const counters = await expectProcessedAgain(target, 'extractions', target);
-    console.log(`extractor-${index + 1} killed; job taken up again and done ${((Date.now() - killedAt) / 1000).toFixed(1)} s later; ${JSON.stringify(counters)}`);
+    console.log(
+      `extractor-${index + 1} killed; job taken up again and done ${((Date.now() - killedAt) / 1000).toFixed(1)} s later; ${JSON.stringify(counters)}`,
+    );
     expect((await stack.waitForFinal(others)).map((e) => e.state)).toEqual(others.map(() => 'done'));
     await stack.expectExact(USERS);
     reportWallTime('killed extractor', t0);
@@ -133,7 +142,9 @@ describe('a worker of each kind killed while it holds an active job', () => {
     const killedAt = Date.now();
     await stack.restartWorker('validator', index);
     const counters = await expectProcessedAgain(target, 'validation', `raw-${target}`);
-    console.log(`validator-${index + 1} killed; job taken up again and done ${((Date.now() - killedAt) / 1000).toFixed(1)} s later; ${JSON.stringify(counters)}`);
+    console.log(
+      `validator-${index + 1} killed; job taken up again and done ${((Date.now() - killedAt) / 1000).toFixed(1)} s later; ${JSON.stringify(counters)}`,
+    );
     expect((await stack.waitForFinal(others)).map((e) => e.state)).toEqual(others.map(() => 'done'));
     await stack.expectExact(USERS);
     reportWallTime('killed validator', t0);
@@ -174,7 +185,9 @@ describe('a worker of each kind killed while it holds an active job', () => {
       released = true;
       await stack.restartWorker('loader', index);
       const counters = await expectProcessedAgain(target, 'load', `load-${target}`);
-      console.log(`loader-${index + 1} killed; job taken up again and done ${((Date.now() - killedAt) / 1000).toFixed(1)} s later; ${JSON.stringify(counters)}`);
+      console.log(
+        `loader-${index + 1} killed; job taken up again and done ${((Date.now() - killedAt) / 1000).toFixed(1)} s later; ${JSON.stringify(counters)}`,
+      );
     } finally {
       if (!released) await holder.query('ROLLBACK').catch(() => undefined);
       await holder.end();

@@ -87,10 +87,15 @@ describe('token faults mid-run', () => {
     for (const id of failedIds) {
       const job = await stack.queues.extractions.getJob(id);
       // failed once, for good (UnrecoverableError): attemptsMade 1, still failed after the wait
-      expect({ state: await job?.getState(), attemptsMade: job?.attemptsMade }).toEqual({ state: 'failed', attemptsMade: 1 });
+      expect({ state: await job?.getState(), attemptsMade: job?.attemptsMade }).toEqual({
+        state: 'failed',
+        attemptsMade: 1,
+      });
     }
     const totalTokenCalls = USERS.map((u) => later[u]?.token ?? 0);
-    console.log(`token calls per user over the whole test (login included): ${JSON.stringify(Object.fromEntries(USERS.map((u, i) => [u, totalTokenCalls[i]])))}`);
+    console.log(
+      `token calls per user over the whole test (login included): ${JSON.stringify(Object.fromEntries(USERS.map((u, i) => [u, totalTokenCalls[i]])))}`,
+    );
     expect(Math.max(...totalTokenCalls)).toBeLessThanOrEqual(4);
 
     const { failedJobs, deadLetterJobs } = await stack.failuresAndDeadLetters();

@@ -230,7 +230,8 @@ export class FaultStack {
     if (!last || last.status >= 400) throw new Error(`login of ${simUserId} ended with ${last?.status}`);
     const users = await this.store.listUsers();
     const user =
-      users.find((u) => u.spotifyId === simUserId || u.accountId === simUserId) ?? users.find((u) => !before.has(u.userId));
+      users.find((u) => u.spotifyId === simUserId || u.accountId === simUserId) ??
+      users.find((u) => !before.has(u.userId));
     if (!user) throw new Error(`login of ${simUserId} created no user`);
     this.userIds.set(simUserId, user.userId);
     return user.userId;
@@ -253,7 +254,11 @@ export class FaultStack {
   async requestExtraction(simUserId: string, extractionId = this.newExtractionId()): Promise<string> {
     const userId = this.userId(simUserId);
     await this.store.startExtraction({ id: extractionId, userId, trigger: 'manual', requestedAt: new Date() });
-    await this.queues.extractions.add('manual-extraction', { userId, trigger: 'manual', extractionId }, { jobId: extractionId });
+    await this.queues.extractions.add(
+      'manual-extraction',
+      { userId, trigger: 'manual', extractionId },
+      { jobId: extractionId },
+    );
     return extractionId;
   }
 
@@ -294,7 +299,9 @@ export class FaultStack {
       }
       if (Date.now() > deadline) {
         const pending = ids.filter((id) => !done.has(id));
-        const states = await Promise.all(pending.slice(0, 5).map((id) => this.store.getExtraction(id).catch(() => null)));
+        const states = await Promise.all(
+          pending.slice(0, 5).map((id) => this.store.getExtraction(id).catch(() => null)),
+        );
         const jobs = await Promise.all(pending.slice(0, 5).map((id) => this.jobSummary(id)));
         throw new Error(
           `extractions not final after ${timeoutMs} ms: ${JSON.stringify(states)} jobs ${JSON.stringify(jobs)} ` +
@@ -374,7 +381,11 @@ export class FaultStack {
   }
 
   /** Jobs failed for good on any queue, and dead letters in the queue or the table. */
-  async failuresAndDeadLetters(): Promise<{ failedJobs: Record<string, number>; deadLetterJobs: number; deadLetterRows: number }> {
+  async failuresAndDeadLetters(): Promise<{
+    failedJobs: Record<string, number>;
+    deadLetterJobs: number;
+    deadLetterRows: number;
+  }> {
     const failedJobs: Record<string, number> = {};
     for (const q of [this.queues.extractions, this.queues.validation, this.queues.load, this.queues.deadLetters]) {
       failedJobs[q.name] = await q.getFailedCount();
@@ -386,9 +397,22 @@ export class FaultStack {
   }
 
   /** Every job of the three pipeline queues (in any state), with its counters. */
-  async pipelineJobs(): Promise<{ queue: string; id: string; state: string; attemptsMade: number; stalledCounter: number; attemptsStarted: number }[]> {
+  async pipelineJobs(): Promise<
+    {
+      queue: string;
+      id: string;
+      state: string;
+      attemptsMade: number;
+      stalledCounter: number;
+      attemptsStarted: number;
+    }[]
+  > {
     const out = [];
-    for (const q of [this.queues.extractions, this.queues.validation, this.queues.load] as unknown as Queue<unknown>[]) {
+    for (const q of [
+      this.queues.extractions,
+      this.queues.validation,
+      this.queues.load,
+    ] as unknown as Queue<unknown>[]) {
       const jobs = await q.getJobs(['completed', 'failed', 'active', 'wait', 'delayed', 'prioritized'], 0, -1);
       for (const job of jobs) {
         if (!job?.id) continue;
@@ -410,7 +434,11 @@ export class FaultStack {
   }
 }
 
-export function jobCounters(job: Job<unknown>): { attemptsMade: number; stalledCounter: number; attemptsStarted: number } {
+export function jobCounters(job: Job<unknown>): {
+  attemptsMade: number;
+  stalledCounter: number;
+  attemptsStarted: number;
+} {
   return { attemptsMade: job.attemptsMade, stalledCounter: job.stalledCounter, attemptsStarted: job.attemptsStarted };
 }
 

@@ -8,6 +8,7 @@ import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
   QueueNames,
+  defaultJobOptions,
   createLogger,
   type DeadLetterJob,
   type ExtractionRequest,
@@ -78,7 +79,8 @@ export class Stack {
     this.store = parts.store;
     this.env = parts.env;
     this.redis = parts.redis;
-    const queueOptions = { connection: parts.redis, prefix: parts.prefix };
+    // the product's job options, as the api and the extractor add jobs (retries, bounded removal)
+    const queueOptions = { connection: parts.redis, prefix: parts.prefix, defaultJobOptions };
     this.queues = {
       extractions: new Queue<ExtractionRequest>(QueueNames.extractions, queueOptions),
       validation: new Queue<RawPageJob>(QueueNames.validation, queueOptions),

@@ -3,7 +3,7 @@
 // all call Spotify at once.
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { ExtractionRequest } from './queues.ts';
+import { defaultJobOptions, type ExtractionRequest } from './queues.ts';
 
 export function schedulerIdFor(userId: string): string {
   return `user:${userId}`;
@@ -20,7 +20,9 @@ export async function scheduleUser(queue: Queue, userId: string, intervalMs: num
   await queue.upsertJobScheduler(
     schedulerIdFor(userId),
     { every: intervalMs, offset: offsetFor(userId, intervalMs) },
-    { name: 'scheduled-extraction', data },
+    // the options travel with the template, so scheduled runs are retried and removed the same way whichever
+    // service's Queue registered them
+    { name: 'scheduled-extraction', data, opts: defaultJobOptions },
   );
 }
 

@@ -6,6 +6,7 @@ import {
   createMetrics,
   createRedis,
   createSecretBox,
+  defaultJobOptions,
   installShutdown,
   listeningPort,
   QueueNames,
@@ -30,7 +31,11 @@ async function main(): Promise<void> {
   const box = createSecretBox(config.TOKEN_ENCRYPTION_KEYS);
   const redis = createRedis(config.REDIS_URL, 'producer', 'auth');
   const queueConnection = createRedis(config.REDIS_URL, 'producer', 'auth-queue');
-  const extractions = new Queue(QueueNames.extractions, { connection: queueConnection, prefix: config.QUEUE_PREFIX });
+  const extractions = new Queue(QueueNames.extractions, {
+    connection: queueConnection,
+    prefix: config.QUEUE_PREFIX,
+    defaultJobOptions,
+  });
   const store = await createStore({ kind: config.STORE_KIND, url: config.DATABASE_URL, logger });
   const metrics = createMetrics('auth');
   const spotify = createSpotifyAccounts(config, logger, metrics);

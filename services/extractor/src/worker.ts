@@ -2,7 +2,13 @@
 // the queue-wide pause that a 429 needs.
 import { Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QueueNames, type ExtractionRequest, type Metrics, type RawPageJob } from '@playledger/common';
+import {
+  QueueNames,
+  WORKER_LOCK_SETTINGS,
+  type ExtractionRequest,
+  type Metrics,
+  type RawPageJob,
+} from '@playledger/common';
 import { processExtraction, type ExtractionOutcome, type ExtractorDeps } from './extract.ts';
 
 export interface ExtractorWorkerOptions {
@@ -40,6 +46,7 @@ export function createExtractorWorker(deps: ProcessorDeps, options: ExtractorWor
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency,
+      ...WORKER_LOCK_SETTINGS,
       // A manual rate limit (worker.rateLimit) is honoured only by workers that have a limiter; this one is far above
       // what Spotify would allow, so only the 429 pause ever limits.
       limiter: { max: 10_000, duration: 1_000 },

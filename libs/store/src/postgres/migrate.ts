@@ -3,6 +3,7 @@
 import type { Pool } from 'pg';
 import type { Logger } from '@playledger/common';
 import type { Migration } from './migrations.ts';
+import { checkout } from './db.ts';
 import { MIGRATION_LOCK } from './locks.ts';
 
 export async function migrate(
@@ -15,7 +16,7 @@ export async function migrate(
     if (sorted[i]?.version === sorted[i - 1]?.version)
       throw new Error(`duplicate migration version ${sorted[i]?.version}`);
   }
-  const client = await pool.connect();
+  const { client, release } = await checkout(pool);
   let locked = false;
   try {
     const tried = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', MIGRATION_LOCK);
@@ -55,7 +56,7 @@ export async function migrate(
     try {
       if (locked) await client.query('SELECT pg_advisory_unlock($1, $2)', MIGRATION_LOCK);
     } finally {
-      client.release();
+      release();
     }
   }
 }

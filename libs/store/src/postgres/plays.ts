@@ -5,7 +5,7 @@ import type { LoadResult, Page, PlayKey, StoredPlay } from '../types.ts';
 import { catalogRows, type PlayRow as PlayInput } from '../shared/catalog.ts';
 import { decodeInstantCursor, encodeInstantCursor } from '../shared/cursor.ts';
 import { SAME_PLAY_WINDOW_MS } from '../shared/play-rules.ts';
-import type { Queryable } from './db.ts';
+import { checkout, type Queryable } from './db.ts';
 import { gapCandidatesQuery, gapSettlement, lockUserQuery, recordedGap, type GapCandidateRow } from './extractions.ts';
 import { toStoredPlay, type GapRow, type PlayRow } from './rows.ts';
 
@@ -188,7 +188,7 @@ SELECT n.new_plays, EXISTS (SELECT 1 FROM first_delivery) AS first FROM counted 
 export async function loadBatch(pool: Pool, job: LoadJob, logger: Logger): Promise<LoadResult> {
   const rows = catalogRows(job);
   const times = rows.plays.map((p) => p.played_at).sort();
-  const client = await pool.connect();
+  const { client, release } = await checkout(pool);
   let open = true;
   let broken: Error | undefined;
   try {
@@ -236,7 +236,7 @@ export async function loadBatch(pool: Pool, job: LoadJob, logger: Logger): Promi
       await client.query('ROLLBACK').catch((e: unknown) => (broken = e instanceof Error ? e : new Error(String(e))));
     throw error;
   } finally {
-    client.release(broken);
+    release(broken);
   }
 }
 
@@ -307,7 +307,7 @@ export async function* streamPlays(
   userId: string,
   range: { from?: Date; to?: Date },
 ): AsyncGenerator<StoredPlay> {
-  const client = await pool.connect();
+  const { client, release } = await checkout(pool);
   let open = false;
   try {
     await client.query('BEGIN READ ONLY');
@@ -330,6 +330,6 @@ export async function* streamPlays(
     open = false;
   } finally {
     if (open) await client.query('ROLLBACK').catch(() => undefined);
-    client.release();
+    release();
   }
 }

@@ -3,8 +3,9 @@
 // keys (description, example, deprecated, x-*) left out; the same form TypeBox produces, so the two can be compared.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { SPOTIFY_DIR } from '../../../test/support/shared.ts';
 
-export const SHARED = '/work/shared/spotify';
+export const SHARED = SPOTIFY_DIR;
 export const OPENAPI_FILE = `${SHARED}/fixed-spotify-open-api.yml`;
 
 type Json = Record<string, unknown>;

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadJob, RawPageJob } from '@playledger/common';
 import { spawnService, type ServiceProcess } from '../../../test/support/processes.ts';
 import { TEST_REDIS_URL } from '../../../test/support/redis.ts';
+import { PAGES_DIR } from '../../../test/support/shared.ts';
 import { deadLetterJob, play, seedPlays, seedUser, startHarness, type Harness } from './harness.ts';
 
 interface DeadLetterBody {
@@ -16,7 +18,7 @@ interface DeadLetterBody {
   replayedAt: string | null;
 }
 
-const page = JSON.parse(readFileSync('/work/shared/spotify/pages/before-full.json', 'utf8')) as { items: Record<string, unknown>[] };
+const page = JSON.parse(readFileSync(path.join(PAGES_DIR, 'before-full.json'), 'utf8')) as { items: Record<string, unknown>[] };
 const rawItem = page.items[0]!;
 const otherItem = page.items[1]!;
 

@@ -4,9 +4,9 @@
 // At least one job is seen failing and retrying; afterwards nothing is lost, nothing doubled, nothing dead-lettered.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaultStack, reportWallTime } from '../support/faults/fault-stack.ts';
+import { reportWallTime, startFaultStack } from '../support/faults/fault-stack.ts';
 import { postgresBinDir, startOwnedPostgres, type OwnedPostgres } from '../support/faults/servers.ts';
-import { sleep, waitUntil } from '../support/stack.ts';
+import { type Stack, sleep, waitUntil } from '../support/stack.ts';
 
 const USERS = ['outage-1', 'outage-2', 'outage-3', 'outage-4'];
 const LOADING = USERS.slice(0, 2);
@@ -18,12 +18,12 @@ if (noPostgres) console.warn('database outage test skipped: no PostgreSQL binari
 
 describe.skipIf(noPostgres)('a 20 s database outage during a run', () => {
   let server: OwnedPostgres;
-  let stack: FaultStack;
+  let stack: Stack;
   const started = Date.now();
 
   beforeAll(async () => {
     server = await startOwnedPostgres('outage');
-    stack = await FaultStack.start({ label: 'outage', databaseUrl: server.url });
+    stack = await startFaultStack({ label: 'outage', databaseUrl: server.url });
     await stack.addUsers(USERS, 24);
     const first = await stack.extract(USERS);
     expect(first.map((e) => e.state)).toEqual(USERS.map(() => 'done'));

@@ -15,16 +15,17 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKER_LOCK_SETTINGS } from '@playledger/common';
-import { FaultStack, jobCounters, reportWallTime, type WorkerService } from '../support/faults/fault-stack.ts';
+import { reportWallTime, startFaultStack } from '../support/faults/fault-stack.ts';
+import { jobCounters } from '../support/pipeline-jobs.ts';
 import { startRedisProxy, type FrozenConnection, type RedisProxy } from '../support/faults/redis-proxy.ts';
 import { pidOwningLocalPort } from '../support/faults/sockets.ts';
 import { TEST_REDIS_URL } from '../support/redis.ts';
-import { waitUntil } from '../support/stack.ts';
+import { type Stack, type WorkerService, waitUntil } from '../support/stack.ts';
 
 const USERS = ['kill-1', 'kill-2', 'kill-3'];
 
 describe('a worker of each kind killed while it holds an active job', () => {
-  let stack: FaultStack;
+  let stack: Stack;
   const proxies = new Map<string, RedisProxy>();
   const started = Date.now();
 
@@ -32,7 +33,7 @@ describe('a worker of each kind killed while it holds an active job', () => {
     for (const service of ['extractor', 'validator'] as const) {
       for (const i of [0, 1]) proxies.set(`${service}-${i}`, await startRedisProxy(`${service}-${i}`, TEST_REDIS_URL));
     }
-    stack = await FaultStack.start({
+    stack = await startFaultStack({
       label: 'killed',
       workerRedisUrl: (service, i) => proxies.get(`${service}-${i}`)?.url,
     });

@@ -4,19 +4,19 @@
 // while it waits; 1 once completed, as BullMQ 6 counts the successful attempt), and afterwards
 // every user is caught up, with no failed job, play by play against the ledger.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaultStack, reportWallTime } from '../support/faults/fault-stack.ts';
+import { reportWallTime, startFaultStack } from '../support/faults/fault-stack.ts';
 import type { Fault } from '../support/sim-control.ts';
-import { sleep } from '../support/stack.ts';
+import { type Stack, sleep } from '../support/stack.ts';
 
 const USERS = ['storm-1', 'storm-2', 'storm-3', 'storm-4'];
 const QUOTA_PAUSE_MS = 5_000;
 
 describe('429 storm and QUOTA_EXCEEDED', () => {
-  let stack: FaultStack;
+  let stack: Stack;
   const suiteStarted = Date.now();
 
   beforeAll(async () => {
-    stack = await FaultStack.start({ label: 'storm', quotaPauseMs: QUOTA_PAUSE_MS });
+    stack = await startFaultStack({ label: 'storm', quotaPauseMs: QUOTA_PAUSE_MS });
     await stack.addUsers(USERS, 30);
     const first = await stack.extract(USERS);
     expect(first.map((e) => e.state)).toEqual(USERS.map(() => 'done'));

@@ -3,9 +3,9 @@
 // and AOF. The services reconnect by themselves (none restarted, none crashed), every extraction ends done, a round
 // after the restart works, and the database equals the ledger, play by play.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaultStack, reportWallTime } from '../support/faults/fault-stack.ts';
+import { reportWallTime, startFaultStack } from '../support/faults/fault-stack.ts';
 import { redisServerAvailable, startOwnedRedis, type OwnedRedis } from '../support/faults/servers.ts';
-import { waitUntil } from '../support/stack.ts';
+import { type Stack, waitUntil } from '../support/stack.ts';
 
 const USERS = ['redis-1', 'redis-2', 'redis-3', 'redis-4'];
 
@@ -14,12 +14,12 @@ if (noRedis) console.warn('Redis restart test skipped: no redis-server on the PA
 
 describe.skipIf(noRedis)('Redis restarted during a run', () => {
   let redis: OwnedRedis;
-  let stack: FaultStack;
+  let stack: Stack;
   const started = Date.now();
 
   beforeAll(async () => {
     redis = await startOwnedRedis('restart');
-    stack = await FaultStack.start({ label: 'redis', redisUrl: redis.url });
+    stack = await startFaultStack({ label: 'redis', redisUrl: redis.url });
     await stack.addUsers(USERS, 24);
     const first = await stack.extract(USERS);
     expect(first.map((e) => e.state)).toEqual(USERS.map(() => 'done'));

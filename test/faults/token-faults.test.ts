@@ -3,9 +3,9 @@
 // The others are unaffected, that user is needs_reauth, nothing is retried in a loop (the simulator's token-call
 // counts stay small and stop growing), and every user's plays equal the ledger.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaultStack, reportWallTime } from '../support/faults/fault-stack.ts';
+import { reportWallTime, startFaultStack } from '../support/faults/fault-stack.ts';
 import type { CallCounts, Ledger } from '../support/sim-control.ts';
-import { sleep } from '../support/stack.ts';
+import { type Stack, sleep } from '../support/stack.ts';
 
 const EXPIRED = 'tok-expired';
 const ROTATED = 'tok-rotated';
@@ -15,11 +15,11 @@ const USERS = [EXPIRED, ROTATED, REVOKED, PLAIN];
 const HEALTHY = [EXPIRED, ROTATED, PLAIN];
 
 describe('token faults mid-run', () => {
-  let stack: FaultStack;
+  let stack: Stack;
   const started = Date.now();
 
   beforeAll(async () => {
-    stack = await FaultStack.start({ label: 'tokens' });
+    stack = await startFaultStack({ label: 'tokens' });
     await stack.addUsers(USERS, 24);
     const first = await stack.extract(USERS);
     expect(first.map((e) => e.state)).toEqual(USERS.map(() => 'done'));

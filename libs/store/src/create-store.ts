@@ -7,7 +7,14 @@ export interface StoreOptions {
   logger: Logger;
   /** pool size per process */
   poolSize?: number;
+  /**
+   * catalog units (an artist, an album or a track) loadBatch remembers as stored, so that batches repeating them
+   * send only their plays (shared/catalog-cache.ts); default 20,000, 0 turns it off
+   */
+  catalogCacheEntries?: number;
 }
+
+export const DEFAULT_CATALOG_CACHE_ENTRIES = 20_000;
 
 /** Builds the adapter for `kind`. Nothing connects until the first query (or migrate/ping). */
 export async function createStore(options: StoreOptions): Promise<Store> {

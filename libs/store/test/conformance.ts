@@ -678,6 +678,38 @@ export function describeStoreConformance(adapterName: string, makeStore: () => P
       });
     });
 
+    describe('the catalog', () => {
+      it('a later batch with a track renamed, an artist fewer and its album renamed updates every play of it', async () => {
+        const userId = uid('catalog');
+        const first = play('cat1', at(0));
+        await extract(userId, [first], { fetchedAt: at(MINUTE) });
+        const changed = play('cat1', at(10 * MINUTE));
+        const album = changed.track.album;
+        if (!album) throw new Error('the test track has an album');
+        changed.track = {
+          ...changed.track,
+          name: 'Song cat1 (Remastered)',
+          artists: changed.track.artists.slice(0, 1),
+          album: { ...album, name: 'Album cat1 (Deluxe)' },
+        };
+        await extract(userId, [changed], { fetchedAt: at(11 * MINUTE) });
+        const stored = await collect(store.streamPlays(userId, {}));
+        expect(stored.map((p) => p.track)).toEqual([changed.track, changed.track]);
+      });
+
+      it('a batch that fails stores nothing of its catalog: the same tracks loaded next are stored whole', async () => {
+        const userId = uid('catalog-fail');
+        const good = play('catf1', at(0));
+        const bad = play('catf2', at(3 * MINUTE));
+        bad.track = { ...bad.track, durationMs: 3_000_000_000 }; // beyond the integer column: the statement fails
+        await expect(store.loadBatch(loadJob(userId, uid('ex'), [good, bad]))).rejects.toThrow();
+        expect(await store.countPlays(userId)).toBe(0);
+        await store.loadBatch(loadJob(userId, uid('ex'), [good]));
+        const stored = await collect(store.streamPlays(userId, {}));
+        expect(stored.map((p) => p.track)).toEqual([good.track]);
+      });
+    });
+
     describe('plays: reads', () => {
       it('countUnknownPlays applies the 2 s rule against stored plays and inside the list', async () => {
         const userId = uid('unknown');

@@ -17,5 +17,12 @@ export const LoaderConfig = Type.Object({
     default: 4,
     description: 'batches (and dead letters) handled at once by this process (1-64)',
   }),
+  LOADER_CATALOG_CACHE_ENTRIES: Type.Integer({
+    minimum: 0,
+    maximum: 1_000_000,
+    default: 20_000,
+    description:
+      'artists, albums and tracks this process remembers as stored, so that batches repeating them send only their plays (0 turns it off; about 1 KB each)',
+  }),
 });
 export type LoaderConfig = Static<typeof LoaderConfig>;

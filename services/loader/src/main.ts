@@ -48,7 +48,12 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'loader', level: config.LOG_LEVEL });
   const metrics = createMetrics('loader');
 
-  const store = await createStore({ kind: config.STORE_KIND, url: config.DATABASE_URL, logger });
+  const store = await createStore({
+    kind: config.STORE_KIND,
+    url: config.DATABASE_URL,
+    logger,
+    catalogCacheEntries: config.LOADER_CATALOG_CACHE_ENTRIES,
+  });
   await migrateWithRetry(store, logger);
 
   const connection = createRedis(config.REDIS_URL, 'worker', 'loader-worker');

@@ -9,7 +9,8 @@ import {
   type LoadJob,
   type Logger,
 } from '@playledger/common';
-import type { StoreOptions } from '../create-store.ts';
+import { DEFAULT_CATALOG_CACHE_ENTRIES, type StoreOptions } from '../create-store.ts';
+import { CatalogCache } from '../shared/catalog-cache.ts';
 import type {
   Credentials,
   DeadLetter,
@@ -44,6 +45,7 @@ export interface MssqlStoreOptions extends StoreOptions {
 export class MssqlStore implements Store {
   readonly kind = 'mssql' as const;
   readonly #target: MssqlTarget;
+  readonly #catalog: CatalogCache;
   readonly #logger: Logger;
   readonly #migrations: readonly Migration[];
   #pool: Promise<sql.ConnectionPool> | null = null;
@@ -54,6 +56,7 @@ export class MssqlStore implements Store {
     registerSecret(this.#target.config.password);
     this.#logger = options.logger.child({ component: 'store', store: 'mssql', database: this.#target.display });
     this.#migrations = [...MIGRATIONS, ...(options.extraMigrations ?? [])];
+    this.#catalog = new CatalogCache(options.catalogCacheEntries ?? DEFAULT_CATALOG_CACHE_ENTRIES);
   }
 
   /** The pool, connected on first use; a failed connect is forgotten so that the next call tries again. */
@@ -177,6 +180,7 @@ export class MssqlStore implements Store {
     return plays.loadBatch(
       await this.#db(),
       job,
+      this.#catalog,
       this.#logger.child({ extractionId: job.extractionId, userId: job.userId }),
     );
   }

@@ -6,6 +6,7 @@ import sql from 'mssql';
 import type { LoadJob, Logger } from '@playledger/common';
 import type { LoadResult, Page, PlayKey, StoredPlay } from '../types.ts';
 import { catalogRows, type CatalogRows } from '../shared/catalog.ts';
+import { catalogUnits, type CatalogCache } from '../shared/catalog-cache.ts';
 import { decodeInstantCursor, encodeInstantCursor } from '../shared/cursor.ts';
 import { decideGaps } from '../shared/gaps.ts';
 import { SAME_PLAY_WINDOW_MS } from '../shared/play-rules.ts';
@@ -215,12 +216,19 @@ SET @first_delivery = CASE WHEN @@ROWCOUNT > 0 THEN 1 ELSE 0 END;
 SELECT @new_plays AS new_plays, @first_delivery AS first_delivery;
 ${GAP_CANDIDATES};`;
 
-export async function loadBatch(pool: sql.ConnectionPool, job: LoadJob, logger: Logger): Promise<LoadResult> {
-  const rows = catalogRows(job);
+export async function loadBatch(
+  pool: sql.ConnectionPool,
+  job: LoadJob,
+  catalog: CatalogCache,
+  logger: Logger,
+): Promise<LoadResult> {
+  const all = catalogRows(job);
+  const units = catalogUnits(all);
+  const rows = catalog.omitKnown(all, units);
   const times = rows.plays.map((p) => p.played_at).sort();
   const oldest = job.page.oldestPlayedAt ?? times[0] ?? null;
   const newest = job.page.newestPlayedAt ?? times[times.length - 1] ?? null;
-  return inTransaction(pool, async (tx) => {
+  const result = await inTransaction(pool, async (tx): Promise<LoadResult> => {
     await lockUser(tx, job.userId);
     const r = await tx
       .request()
@@ -252,6 +260,8 @@ export async function loadBatch(pool: sql.ConnectionPool, job: LoadJob, logger: 
       ? { newPlays, knownPlays, gap, redelivery: true }
       : { newPlays, knownPlays, gap };
   });
+  catalog.remember(units); // committed
+  return result;
 }
 
 export const COUNT_UNKNOWN = `

@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import type { LoadJob, Logger } from '@playledger/common';
 import type { LoadResult, Page, PlayKey, StoredPlay } from '../types.ts';
 import { catalogRows, type PlayRow as PlayInput } from '../shared/catalog.ts';
+import { catalogUnits, type CatalogCache } from '../shared/catalog-cache.ts';
 import { decodeInstantCursor, encodeInstantCursor } from '../shared/cursor.ts';
 import { SAME_PLAY_WINDOW_MS } from '../shared/play-rules.ts';
 import { checkout, type Queryable } from './db.ts';
@@ -185,8 +186,10 @@ SELECT n.new_plays, EXISTS (SELECT 1 FROM first_delivery) AS first FROM counted 
  * 1. BEGIN, the user's lock, the load statement, the gap candidates (which see the load: a later statement);
  * 2. the gap decisions (shared/gaps.ts, in this process), written with COMMIT.
  */
-export async function loadBatch(pool: Pool, job: LoadJob, logger: Logger): Promise<LoadResult> {
-  const rows = catalogRows(job);
+export async function loadBatch(pool: Pool, job: LoadJob, catalog: CatalogCache, logger: Logger): Promise<LoadResult> {
+  const all = catalogRows(job);
+  const units = catalogUnits(all);
+  const rows = catalog.omitKnown(all, units);
   const times = rows.plays.map((p) => p.played_at).sort();
   const { client, release } = await checkout(pool);
   let open = true;
@@ -222,6 +225,7 @@ export async function loadBatch(pool: Pool, job: LoadJob, logger: Logger): Promi
       client.query('COMMIT'),
     ]);
     open = false;
+    catalog.remember(units);
     const gaps = recorded.map((r) => recordedGap(r, job.userId, logger));
     const newPlays = loaded.rows[0]?.new_plays ?? 0;
     const knownPlays = job.plays.length - newPlays;

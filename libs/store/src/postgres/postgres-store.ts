@@ -2,7 +2,8 @@
 // them to one pool and keeps transactions where a method needs one.
 import pg from 'pg';
 import type { DeadLetterJob, ExtractionTrigger, LoadJob, Logger } from '@playledger/common';
-import type { StoreOptions } from '../create-store.ts';
+import { DEFAULT_CATALOG_CACHE_ENTRIES, type StoreOptions } from '../create-store.ts';
+import { CatalogCache } from '../shared/catalog-cache.ts';
 import type {
   Credentials,
   DeadLetter,
@@ -38,12 +39,14 @@ export class PostgresStore implements Store {
   readonly #pool: pg.Pool;
   /** loadBatch's own clients, pipelined (plays.ts): its transaction takes two round trips instead of six */
   readonly #loadPool: pg.Pool;
+  readonly #catalog: CatalogCache;
   readonly #logger: Logger;
   readonly #migrations: readonly Migration[];
 
   constructor(options: PostgresStoreOptions) {
     this.#logger = options.logger.child({ component: 'store', store: 'postgres' });
     this.#migrations = [...MIGRATIONS, ...(options.extraMigrations ?? [])];
+    this.#catalog = new CatalogCache(options.catalogCacheEntries ?? DEFAULT_CATALOG_CACHE_ENTRIES);
     const settings: pg.PoolConfig = {
       connectionString: options.url,
       max: options.poolSize ?? 10,
@@ -159,6 +162,7 @@ export class PostgresStore implements Store {
     return plays.loadBatch(
       this.#loadPool,
       job,
+      this.#catalog,
       this.#logger.child({ extractionId: job.extractionId, userId: job.userId }),
     );
   }

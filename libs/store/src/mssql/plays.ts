@@ -6,7 +6,7 @@ import sql from 'mssql';
 import type { LoadJob, Logger } from '@playledger/common';
 import type { LoadResult, Page, PlayKey, StoredPlay } from '../types.ts';
 import { catalogRows, type CatalogRows } from '../shared/catalog.ts';
-import { catalogUnits, type CatalogCache } from '../shared/catalog-cache.ts';
+import type { CatalogCache } from '../shared/catalog-cache.ts';
 import { decodeInstantCursor, encodeInstantCursor } from '../shared/cursor.ts';
 import { decideGaps } from '../shared/gaps.ts';
 import { SAME_PLAY_WINDOW_MS } from '../shared/play-rules.ts';
@@ -222,9 +222,8 @@ export async function loadBatch(
   catalog: CatalogCache,
   logger: Logger,
 ): Promise<LoadResult> {
-  const all = catalogRows(job);
-  const units = catalogUnits(all);
-  const rows = catalog.omitKnown(all, units);
+  const prints = catalog.fingerprints(job);
+  const rows = catalogRows(job, (uri) => catalog.has(uri, prints));
   const times = rows.plays.map((p) => p.played_at).sort();
   const oldest = job.page.oldestPlayedAt ?? times[0] ?? null;
   const newest = job.page.newestPlayedAt ?? times[times.length - 1] ?? null;
@@ -260,7 +259,7 @@ export async function loadBatch(
       ? { newPlays, knownPlays, gap, redelivery: true }
       : { newPlays, knownPlays, gap };
   });
-  catalog.remember(units); // committed
+  catalog.remember(prints); // committed
   return result;
 }
 

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import type { LoadJob, Logger } from '@playledger/common';
 import type { LoadResult, Page, PlayKey, StoredPlay } from '../types.ts';
 import { catalogRows, type PlayRow as PlayInput } from '../shared/catalog.ts';
-import { catalogUnits, type CatalogCache } from '../shared/catalog-cache.ts';
+import type { CatalogCache } from '../shared/catalog-cache.ts';
 import { decodeInstantCursor, encodeInstantCursor } from '../shared/cursor.ts';
 import { SAME_PLAY_WINDOW_MS } from '../shared/play-rules.ts';
 import { checkout, type Queryable } from './db.ts';
@@ -187,9 +187,8 @@ SELECT n.new_plays, EXISTS (SELECT 1 FROM first_delivery) AS first FROM counted 
  * 2. the gap decisions (shared/gaps.ts, in this process), written with COMMIT.
  */
 export async function loadBatch(pool: Pool, job: LoadJob, catalog: CatalogCache, logger: Logger): Promise<LoadResult> {
-  const all = catalogRows(job);
-  const units = catalogUnits(all);
-  const rows = catalog.omitKnown(all, units);
+  const prints = catalog.fingerprints(job);
+  const rows = catalogRows(job, (uri) => catalog.has(uri, prints));
   const times = rows.plays.map((p) => p.played_at).sort();
   const { client, release } = await checkout(pool);
   let open = true;
@@ -225,7 +224,7 @@ export async function loadBatch(pool: Pool, job: LoadJob, catalog: CatalogCache,
       client.query('COMMIT'),
     ]);
     open = false;
-    catalog.remember(units);
+    catalog.remember(prints);
     const gaps = recorded.map((r) => recordedGap(r, job.userId, logger));
     const newPlays = loaded.rows[0]?.new_plays ?? 0;
     const knownPlays = job.plays.length - newPlays;

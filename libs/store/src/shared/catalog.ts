@@ -53,7 +53,11 @@ export interface CatalogRows {
   plays: PlayRow[];
 }
 
-export function catalogRows(job: LoadJob): CatalogRows {
+/**
+ * The batch's rows. `leaveOut` names tracks whose catalog rows (the track, its album, their artists and credits) are
+ * known to be stored as they are (catalog-cache.ts): only their plays are kept.
+ */
+export function catalogRows(job: LoadJob, leaveOut: (trackUri: string) => boolean = () => false): CatalogRows {
   const artists = new Map<string, ArtistRow>();
   const albums = new Map<string, AlbumRow>();
   const albumArtists = new Map<string, CreditRow>();
@@ -80,6 +84,14 @@ export function catalogRows(job: LoadJob): CatalogRows {
 
   for (const play of job.plays) {
     const t = play.track;
+    const playedAt = new Date(play.playedAt).toISOString();
+    plays.set(`${t.uri}\u0000${playedAt}`, {
+      track_uri: t.uri,
+      played_at: playedAt,
+      context_type: play.context?.type ?? null,
+      context_uri: play.context?.uri ?? null,
+    });
+    if (leaveOut(t.uri)) continue;
     const album = t.album;
     if (album?.uri) {
       albums.set(album.uri, {
@@ -107,13 +119,6 @@ export function catalogRows(job: LoadJob): CatalogRows {
       artist_count: t.artists.length,
     });
     credits(trackArtists, t.uri, t.artists);
-    const playedAt = new Date(play.playedAt).toISOString();
-    plays.set(`${t.uri}\u0000${playedAt}`, {
-      track_uri: t.uri,
-      played_at: playedAt,
-      context_type: play.context?.type ?? null,
-      context_uri: play.context?.uri ?? null,
-    });
   }
 
   const sorted = <T>(m: Map<string, T>): T[] =>

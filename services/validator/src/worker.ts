@@ -2,6 +2,7 @@
 // rejected record on `dead-letters`, and touches nothing else (no database, no Spotify).
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import Schema from 'typebox/schema';
 import Value from 'typebox/value';
 import {
   QueueNames,
@@ -14,6 +15,9 @@ import {
   WORKER_LOCK_SETTINGS,
 } from '@playledger/common';
 import { validatePage } from './validate-page.ts';
+
+/** compiled once, as the loader does its LoadJob check */
+const rawPageJobSchema = Schema.Compile(RawPageJob);
 
 export interface ValidatorDeps {
   /** a connection made with createRedis(url, 'worker'): BullMQ blocks on it and it retries forever */
@@ -62,7 +66,7 @@ export function createValidatorWorker(deps: ValidatorDeps): ValidatorWorker {
 
   async function process(job: Job<RawPageJob>): Promise<ValidationOutcome> {
     const started = performance.now();
-    if (!Value.Check(RawPageJob, job.data)) {
+    if (!rawPageJobSchema.Check(job.data)) {
       const problem = [...Value.Errors(RawPageJob, job.data)][0];
       throw new UnrecoverableError(
         `not a raw page job: ${problem ? `${problem.instancePath} ${problem.message}` : 'invalid'}`,
@@ -73,7 +77,8 @@ export function createValidatorWorker(deps: ValidatorDeps): ValidatorWorker {
     const loadJobId = loadJobIdFor(job.data, job.id);
     // The load job is added last: when it is already there, this page was validated and counted before (a job
     // delivered again after its worker stalled, or after completing it failed); its rejections are not counted twice.
-    const counted = (await connection.exists(loadQueue.toKey(loadJobId))) === 1;
+    // (Asked only when there are rejections to count: a clean page costs no extra round trip.)
+    const counted = deadLetters.length > 0 && (await connection.exists(loadQueue.toKey(loadJobId))) === 1;
 
     // Fixed job ids: a retried or re-delivered validation publishes nothing twice while the first jobs are kept.
     if (deadLetters.length > 0) {

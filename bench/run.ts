@@ -39,6 +39,7 @@ import { validatePage } from '@playledger/validator';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres.ts';
 import { dropPrefix } from '../test/support/redis.ts';
 import { copyFromText, copyValue } from './lib/copy.ts';
+import { startCpuMeter } from './lib/cpu.ts';
 import { REPO_ROOT, startProcess, type BenchProcess } from './lib/proc.ts';
 import { simAccessToken, simRecentlyPlayed, slimItem } from './lib/sim.ts';
 
@@ -78,6 +79,8 @@ interface RunResult {
   /** plays the side wrote (pipeline, naive, copy) or carried (bare: the plays on its pages) */
   plays: number;
   rssMiB: Record<string, number | null>;
+  /** CPU ms while the clock ran: the side's processes, 'postgres', 'redis' and 'bench' (this process) */
+  cpuMs: Record<string, number>;
   notes?: Record<string, number>;
 }
 
@@ -193,20 +196,33 @@ async function runPipeline(ctx: Context, round: number): Promise<RunResult> {
         ),
       ])),
     );
+    // done when the loader has logged every batch, as the bare chain's last hop logs its last job; the database is
+    // checked afterwards (polling it while the clock runs would charge the pipeline for the measuring)
+    const loader = processes[1] as BenchProcess;
+    const loaded = loader.waitForCount('batch loaded', config.pages, config.timeoutMs);
+    const meter = startCpuMeter(processes.map((p) => ({ name: p.name, pid: p.child.pid })));
     const t0 = performance.now();
     await queue.resume();
-    await pollUntil(
-      'pipeline',
-      async () => (await count(client, `SELECT count(*) AS n FROM extractions WHERE state = 'done'`)) >= config.pages,
-    );
+    await loaded;
     const seconds = (performance.now() - t0) / 1000;
+    const cpuMs = meter.stop();
     const rssMiB = rssOf(processes);
+    const done = await count(client, `SELECT count(*) AS n FROM extractions WHERE state = 'done'`);
+    if (done !== config.pages) throw new Error(`pipeline: ${done} of ${config.pages} extractions done`);
     const plays = await count(client, 'SELECT count(*) AS n FROM plays');
     const deadLetters = await count(client, 'SELECT count(*) AS n FROM dead_letters');
     const expected = expectedPlays(ctx, config.pages);
     if (plays !== expected)
       log(`pipeline round ${round + 1}: ${plays} plays stored, ${expected} expected from the validator`);
-    return { round, seconds, pages: config.pages, plays, rssMiB, notes: { expectedPlays: expected, deadLetters } };
+    return {
+      round,
+      seconds,
+      pages: config.pages,
+      plays,
+      rssMiB,
+      cpuMs,
+      notes: { expectedPlays: expected, deadLetters },
+    };
   } finally {
     await stopAll(processes);
     await queue.close();
@@ -254,6 +270,7 @@ async function runExtractor(ctx: Context, round: number): Promise<RunResult> {
         }),
       ),
     );
+    const meter = startCpuMeter(processes.map((p) => ({ name: p.name, pid: p.child.pid })));
     const t0 = performance.now();
     await extractions.resume();
     await pollUntil('extractor', async () => {
@@ -261,6 +278,7 @@ async function runExtractor(ctx: Context, round: number): Promise<RunResult> {
       return (c.completed ?? 0) + (c.failed ?? 0) >= n;
     });
     const seconds = (performance.now() - t0) / 1000;
+    const cpuMs = meter.stop();
     const rssMiB = rssOf(processes);
     const failed = (await extractions.getJobCounts('failed')).failed ?? 0;
     const published = await validation.getWaitingCount();
@@ -270,6 +288,7 @@ async function runExtractor(ctx: Context, round: number): Promise<RunResult> {
       pages: published,
       plays: expectedPlays(ctx, published),
       rssMiB,
+      cpuMs,
       notes: { requested: n, failed },
     };
   } finally {
@@ -308,11 +327,14 @@ async function runBare(ctx: Context, round: number, hops: 2 | 3): Promise<RunRes
     );
     const last = processes[processes.length - 1] as BenchProcess;
     const done = last.waitFor('done', config.timeoutMs);
+    const meter = startCpuMeter(processes.map((p) => ({ name: p.name, pid: p.child.pid })));
     const t0 = Date.now();
     await first.resume();
     const at = Number((await done).at);
     const seconds = (at - t0) / 1000;
-    return { round, seconds, pages: config.pages, plays: expectedPlays(ctx, config.pages), rssMiB: rssOf(processes) };
+    const cpuMs = meter.stop();
+    const plays = expectedPlays(ctx, config.pages);
+    return { round, seconds, pages: config.pages, plays, rssMiB: rssOf(processes), cpuMs };
   } finally {
     await stopAll(processes);
     await first.close();
@@ -347,14 +369,16 @@ async function runNaive(ctx: Context, round: number): Promise<RunResult> {
     });
     processes.push(naive);
     const done = naive.waitFor('done', config.timeoutMs);
+    const meter = startCpuMeter([{ name: naive.name, pid: naive.child.pid }]);
     const t0 = Date.now();
     await queue.resume();
     const at = Number((await done).at);
     const seconds = (at - t0) / 1000;
+    const cpuMs = meter.stop();
     const rssMiB = rssOf(processes);
     const plays = await count(client, 'SELECT count(*) AS n FROM my_played_tracks');
     const items = pages.reduce((n, p) => n + p.items.length, 0);
-    return { round, seconds, pages: config.pages, plays, rssMiB, notes: { roundTrips: items } };
+    return { round, seconds, pages: config.pages, plays, rssMiB, cpuMs, notes: { roundTrips: items } };
   } finally {
     await stopAll(processes);
     await queue.close();
@@ -369,6 +393,7 @@ async function runCopy(ctx: Context, round: number): Promise<RunResult> {
   const client = new pg.Client({ connectionString: db.url });
   try {
     await client.connect();
+    const meter = startCpuMeter([]);
     const t0 = performance.now();
     const lines: string[] = [];
     for (let i = 0; i < config.pages; i += 1) {
@@ -393,8 +418,9 @@ async function runCopy(ctx: Context, round: number): Promise<RunResult> {
       `${lines.join('\n')}\n`,
     );
     const seconds = (performance.now() - t0) / 1000;
+    const cpuMs = meter.stop();
     const plays = await count(client, 'SELECT count(*) AS n FROM plays');
-    return { round, seconds, pages: config.pages, plays, rssMiB: {} };
+    return { round, seconds, pages: config.pages, plays, rssMiB: {}, cpuMs };
   } finally {
     await client.end().catch(() => undefined);
     await db.drop();
@@ -596,6 +622,8 @@ interface SideSummary {
   plays: number[];
   /** peak RSS (VmHWM, MiB) of each process of the side: the highest and the median over rounds */
   peakRssMiB: Record<string, { max: number; median: number }>;
+  /** CPU ms per page while the clock ran (median over rounds): in all, and by process */
+  cpuMsPerPage: { total: Spread; by: Record<string, number> };
   rounds: RunResult[];
 }
 
@@ -618,6 +646,15 @@ function summarize(side: Side, runs: RunResult[]): SideSummary {
         return [name, { max: Math.max(...values), median: round2(spread(values).median) }];
       }),
     ),
+    cpuMsPerPage: {
+      total: mapSpread((r) => Object.values(r.cpuMs).reduce((a, b) => a + b, 0) / r.pages),
+      by: Object.fromEntries(
+        [...new Set(runs.flatMap((r) => Object.keys(r.cpuMs)))].map((name) => [
+          name,
+          round2(spread(runs.map((r) => (r.cpuMs[name] ?? 0) / r.pages)).median),
+        ]),
+      ),
+    },
     rounds: runs,
   };
 }
@@ -631,12 +668,16 @@ function writeResults(started: Date, host: Record<string, string | number>, resu
   const pages = (s: Side) => sides[s]?.pagesPerSecond.median;
   const plays = (s: Side) => sides[s]?.playsPerSecond.median;
   const ratio = (a: number | undefined, b: number | undefined) => (a && b ? round2(a / b) : null);
+  const cpu = (s: Side) => sides[s]?.cpuMsPerPage.total.median;
   const ratios = {
     pipeline_vs_bare_chain: ratio(pages('pipeline'), pages('bare3')),
     pipeline_vs_bare_chain_2hop: ratio(pages('pipeline'), pages('bare2')),
     pipeline_vs_naive_loader: ratio(plays('pipeline'), plays('naive')),
     copy_vs_pipeline: ratio(plays('copy'), plays('pipeline')),
     extractor_vs_pipeline: ratio(pages('extractor'), pages('pipeline')),
+    // below 1: the pipeline needs less CPU per page (its processes, PostgreSQL and Redis) than the bare chain
+    cpu_per_page_pipeline_vs_bare_chain: ratio(cpu('pipeline'), cpu('bare3')),
+    cpu_per_page_pipeline_vs_naive_loader: ratio(cpu('pipeline'), cpu('naive')),
   };
   const goals = {
     pipeline_at_or_above_bare_chain: ratios.pipeline_vs_bare_chain === null ? null : ratios.pipeline_vs_bare_chain >= 1,
@@ -676,7 +717,12 @@ function renderMarkdown(
       .map(([name, v]) => `${name} ${Math.round(v.max)}`)
       .join(', ');
     const pagesCell = side === 'copy' ? '–' : f(s.pagesPerSecond.median);
-    return `| ${side} | ${s.description} | ${pagesCell} | ${f(s.playsPerSecond.median)} | ${f(s.playsPerSecond.min)} – ${f(s.playsPerSecond.max)} | ${f(s.playsPerSecond.q1)} – ${f(s.playsPerSecond.q3)} | ${s.seconds.median.toFixed(2)} | ${rss || '–'} |`;
+    const cpuParts = Object.entries(s.cpuMsPerPage.by)
+      .filter(([, v]) => v >= 0.05)
+      .map(([name, v]) => `${name} ${v.toFixed(1)}`)
+      .join(', ');
+    const cpuCell = `${s.cpuMsPerPage.total.median.toFixed(1)} (${cpuParts})`;
+    return `| ${side} | ${s.description} | ${pagesCell} | ${f(s.playsPerSecond.median)} | ${f(s.playsPerSecond.min)} – ${f(s.playsPerSecond.max)} | ${f(s.playsPerSecond.q1)} – ${f(s.playsPerSecond.q3)} | ${s.seconds.median.toFixed(2)} | ${cpuCell} | ${rss || '–'} |`;
   });
   const memory = String(host.memory)
     .split('\n')
@@ -687,11 +733,12 @@ function renderMarkdown(
 Written by \`npm run bench\` (bench/run.ts) on ${date}. ${config.rounds} rounds, sides interleaved with the order rotated
 each round; ${config.pages} raw pages (${config.simUsers} distinct simulator pages of 50 items, each page under a user
 of its own), concurrency ${config.concurrency} per worker, ${config.extractions} extraction requests for the extractor.
-Throughput is the median over rounds; spread is min – max and the interquartile range. How each side is built and
-what the numbers mean: bench/README.md.
+Throughput is the median over rounds; spread is min – max and the interquartile range. CPU is what the side's
+processes, every PostgreSQL process and redis-server (and \`bench\`, this process) used while the clock ran, per page.
+How each side is built and what the numbers mean: bench/README.md.
 
-| side | what | pages/s | plays/s (median) | plays/s min – max | plays/s IQR | seconds (median) | peak RSS MiB (max over rounds) |
-| ---- | ---- | ------: | ---------------: | ----------------: | ----------: | ---------------: | ------------------------------ |
+| side | what | pages/s | plays/s (median) | plays/s min – max | plays/s IQR | seconds (median) | CPU ms per page (median): all (by process) | peak RSS MiB (max over rounds) |
+| ---- | ---- | ------: | ---------------: | ----------------: | ----------: | ---------------: | ------------------------------------------ | ------------------------------ |
 ${rows.filter(Boolean).join('\n')}
 
 | ratio (of medians) | value |

@@ -13,6 +13,8 @@ export interface BenchProcess {
   port: number;
   /** resolves with the first JSON line whose msg is `msg` (lines are only parsed while someone waits) */
   waitFor(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** resolves once `count` more lines have carried `"msg":"<msg>"` (matched as text, not parsed) */
+  waitForCount(msg: string, count: number, timeoutMs?: number): Promise<void>;
   /** VmHWM (peak resident set) in MiB, or null when /proc cannot tell */
   peakRssMiB(): number | null;
   stop(graceMs?: number): Promise<void>;
@@ -32,6 +34,7 @@ export async function startProcess(
   });
   const recent: string[] = [];
   const waiters: { msg: string; resolve: (v: Record<string, unknown>) => void }[] = [];
+  const counters: { needle: string; remaining: number; resolve: () => void }[] = [];
   let exited = false;
   const exit = new Promise<void>((resolve) =>
     child.once('exit', () => {
@@ -47,6 +50,15 @@ export async function startProcess(
     for (const line of lines) {
       recent.push(line);
       if (recent.length > 40) recent.shift();
+      for (let i = counters.length - 1; i >= 0; i -= 1) {
+        const c = counters[i];
+        if (!c || !line.includes(c.needle)) continue;
+        c.remaining -= 1;
+        if (c.remaining === 0) {
+          counters.splice(i, 1);
+          c.resolve();
+        }
+      }
       if (waiters.length === 0 || !line.startsWith('{')) continue;
       let json: Record<string, unknown>;
       try {
@@ -84,6 +96,23 @@ export async function startProcess(
       });
     });
 
+  const waitForCount = (msg: string, count: number, timeoutMs = 120_000) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${name}: fewer than ${count} "${msg}" lines within ${timeoutMs} ms\n${tail()}`)),
+        timeoutMs,
+      );
+      void exit.then(() => reject(new Error(`${name} exited before ${count} "${msg}" lines\n${tail()}`)));
+      counters.push({
+        needle: `"msg":${JSON.stringify(msg)}`,
+        remaining: count,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+
   const stop = async (graceMs = 10_000) => {
     if (exited) return;
     child.kill('SIGTERM');
@@ -104,6 +133,7 @@ export async function startProcess(
     child,
     port: Number(ready.port ?? 0),
     waitFor,
+    waitForCount,
     peakRssMiB: () => peakRssMiB(child.pid),
     stop,
     tail,

@@ -92,14 +92,14 @@ describe('CatalogCache', () => {
     expect(rows.plays).toHaveLength(2);
   });
 
-  it('keeps at most its capacity, the least recently used going first; 0 remembers nothing', () => {
+  it('keeps at most its capacity, the track remembered or changed longest ago going first; 0 remembers nothing', () => {
     const cache = new CatalogCache(2);
     remember(cache, [play(1, T1)]);
     remember(cache, [play(2, T1)]);
-    remember(cache, [play(1, T2)]); // 1 used again: 2 is now the oldest
+    remember(cache, [play(1, T2, 'Artist One')]); // 1 changed: 2 is now the oldest
     remember(cache, [play(3, T1)]);
     expect(cache.size).toBe(2);
-    expect(sent(cache, [play(1, T2)]).tracks).toBe(0);
+    expect(sent(cache, [play(1, T2, 'Artist One')]).tracks).toBe(0);
     expect(sent(cache, [play(3, T2)]).tracks).toBe(0);
     expect(sent(cache, [play(2, T2)]).tracks).toBe(1);
 

@@ -35,8 +35,9 @@ export function validatePage(job: RawPageJob, now: Date): ValidatedPage {
   const playKeys = new Set<string>();
   const rejected = new Set<string>();
   let duplicatesCollapsed = 0;
-  let oldest: number | null = null;
-  let newest: number | null = null;
+  // plays' playedAt are toISOString() of years 0-9999 (played-at.ts): as text they sort as the instants do
+  let oldest: string | null = null;
+  let newest: string | null = null;
 
   for (const item of job.items) {
     const result = checkItem(item, now);
@@ -49,9 +50,8 @@ export function validatePage(job: RawPageJob, now: Date): ValidatedPage {
       }
       playKeys.add(key);
       plays.push(play);
-      const t = Date.parse(play.playedAt);
-      oldest = oldest === null ? t : Math.min(oldest, t);
-      newest = newest === null ? t : Math.max(newest, t);
+      if (oldest === null || play.playedAt < oldest) oldest = play.playedAt;
+      if (newest === null || play.playedAt > newest) newest = play.playedAt;
       continue;
     }
     const canonical = canonicalJson(item);
@@ -80,8 +80,8 @@ export function validatePage(job: RawPageJob, now: Date): ValidatedPage {
     page: {
       fetched: job.items.length,
       full: job.items.length >= job.limit,
-      oldestPlayedAt: oldest === null ? null : new Date(oldest).toISOString(),
-      newestPlayedAt: newest === null ? null : new Date(newest).toISOString(),
+      oldestPlayedAt: oldest,
+      newestPlayedAt: newest,
       deadLettered: deadLetters.length,
       duplicatesCollapsed,
     },

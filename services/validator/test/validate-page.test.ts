@@ -365,6 +365,8 @@ describe('parsePlayedAt', () => {
   it('rejects days and times that do not exist', () => {
     for (const bad of [
       '2023-02-29T00:00:00Z',
+      '2024-04-31T00:00:00Z',
+      '2024-01-32T00:00:00Z',
       '2024-13-01T00:00:00Z',
       '2024-01-01T00:60:00Z',
       '2024-01-01T00:00:60Z',

@@ -12,7 +12,10 @@ import type { LoadJob } from '@playledger/common';
 /** a batch's tracks as JSON by URI (the last occurrence of a URI, as catalogRows keeps it) */
 export type TrackFingerprints = Map<string, string>;
 
-/** A bounded memory (least recently used out first) of tracks as last committed by this process. */
+/**
+ * A bounded memory of tracks as last committed by this process; when full, the track remembered (or last changed)
+ * longest ago goes first. A track that goes and comes back costs one batch that sends its rows again.
+ */
 export class CatalogCache {
   readonly #entries = new Map<string, string>();
   readonly #capacity: number;
@@ -29,7 +32,7 @@ export class CatalogCache {
   fingerprints(job: LoadJob): TrackFingerprints {
     const prints: TrackFingerprints = new Map();
     if (this.#capacity === 0) return prints;
-    for (const play of job.plays) prints.set(play.track.uri, JSON.stringify(play.track));
+    for (const { track } of job.plays) prints.set(track.uri, JSON.stringify(track));
     return prints;
   }
 
@@ -42,7 +45,8 @@ export class CatalogCache {
   /** Call only once the batch's transaction committed: its tracks are now stored as they are. */
   remember(prints: TrackFingerprints): void {
     for (const [uri, print] of prints) {
-      this.#entries.delete(uri); // set again last: the most recently used
+      if (this.#entries.get(uri) === print) continue;
+      this.#entries.delete(uri); // set again last: the newest
       this.#entries.set(uri, print);
     }
     for (const uri of this.#entries.keys()) {

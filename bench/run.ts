@@ -55,7 +55,7 @@ function intEnv(name: string, fallback: number, min: number, max: number): numbe
 }
 
 const config = {
-  pages: intEnv('BENCH_PAGES', 400, 1, 20_000),
+  pages: intEnv('BENCH_PAGES', 1_000, 1, 20_000),
   rounds: intEnv('BENCH_ROUNDS', 5, 1, 50),
   concurrency: intEnv('BENCH_CONCURRENCY', 4, 1, 64),
   // the extractor's completions are counted on its queue, which keeps the last 1000 completed jobs

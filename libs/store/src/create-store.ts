@@ -8,8 +8,8 @@ export interface StoreOptions {
   /** pool size per process */
   poolSize?: number;
   /**
-   * catalog units (an artist, an album or a track) loadBatch remembers as stored, so that batches repeating them
-   * send only their plays (shared/catalog-cache.ts); default 20,000, 0 turns it off
+   * tracks (with their album and artists) loadBatch remembers as stored, so that batches repeating them send only
+   * their plays (shared/catalog-cache.ts); default 20,000, 0 turns it off
    */
   catalogCacheEntries?: number;
 }

@@ -22,7 +22,7 @@ export const LoaderConfig = Type.Object({
     maximum: 1_000_000,
     default: 20_000,
     description:
-      'artists, albums and tracks this process remembers as stored, so that batches repeating them send only their plays (0 turns it off; about 1 KB each)',
+      'tracks (with their album and artists) this process remembers as stored, so that batches repeating them send only their plays (0 turns it off; about 1 KB each)',
   }),
 });
 export type LoaderConfig = Static<typeof LoaderConfig>;
